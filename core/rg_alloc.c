@@ -1,0 +1,365 @@
+/* Allocation and free: the seed's circulation of superblocks (active
+   slots, inactive stacks, full superblocks out of circulation) written
+   against the memory-operation interface.  groove-spec.md sections 5
+   and 6 describe every step; comments here note where rgroove differs. */
+
+#include "rg_groove_private.h"
+
+static inline uint64_t rg_lowest_bit( uint64_t x ) { return x & (0UL - x); }
+
+static inline int
+rg_bits_in_range( uint64_t f,
+                  uint64_t cnt ) {
+  return !(f>>cnt); /* cnt <= 51 in the table */
+}
+
+/* Inactive stacks ****************************************************/
+
+int
+rg_groove_stack_push( rg_groove_t * g,
+                      uint64_t      szc,
+                      uint64_t      sb ) {
+  rg_mem_t const * m   = g->mem;
+  uint64_t         stk = rg_groove_inactive_off( g, szc );
+  uint64_t         w;
+  int err = rg_mem_load( m, stk, &w );
+  for(;;) {
+    if( err ) return err;
+    /* publish after write: the link is stored before the CAS that
+       makes sb reachable */
+    err = rg_mem_store( m, sb + RG_SB_INFO_OFF, rg_stk_off( w ) );
+    if( err ) return err;
+    uint64_t old;
+    err = rg_mem_cas( m, stk, w, rg_stk_next( w, sb ), &old );
+    if( !err && old==w ) return RG_SUCCESS;
+    w = old;
+  }
+}
+
+int
+rg_groove_stack_pop( rg_groove_t * g,
+                     uint64_t      szc,
+                     uint64_t *    sb ) {
+  rg_mem_t const * m   = g->mem;
+  uint64_t         stk = rg_groove_inactive_off( g, szc );
+  uint64_t         w;
+  int err = rg_mem_load( m, stk, &w );
+  for(;;) {
+    if( err ) return err;
+    uint64_t top = rg_stk_off( w );
+    if( !top ) { *sb = 0UL; return RG_SUCCESS; }
+    if( !rg_groove_sb_in_range( g, top ) )
+      return rg_err( RG_ERR_CORRUPT, "inactive stack %lu holds offset %#lx outside the volumes", szc, top );
+    uint64_t next; /* may be stale if top was popped meanwhile: the versioned CAS catches it */
+    err = rg_mem_load( m, top + RG_SB_INFO_OFF, &next );
+    if( err ) return err;
+    uint64_t old;
+    err = rg_mem_cas( m, stk, w, rg_stk_next( w, next ), &old );
+    if( !err && old==w ) { *sb = top; return RG_SUCCESS; }
+    w = old;
+  }
+}
+
+/* Headers *************************************************************/
+
+int
+rg_groove_bits_valid( uint64_t   bits,
+                      uint64_t   exp_type,
+                      uint64_t * slot_szc,
+                      uint64_t * idx ) {
+  uint64_t type = rg_groove_hdr_type( bits );
+  uint64_t szc  = rg_groove_hdr_szc ( bits );
+  if( type!=exp_type || szc>=RG_GROOVE_SZC_CNT ) return 0;
+  uint64_t c = type==RG_GROOVE_HDR_TYPE_ALLOC ? szc : (uint64_t)rg_groove_szc_cfg[ szc ].parent_szc;
+  if( c>=RG_GROOVE_SZC_CNT ) return 0; /* a class-31 superblock sits in a volume, not a slot */
+  uint64_t i     = rg_groove_hdr_idx  ( bits );
+  uint64_t align = rg_groove_hdr_align( bits );
+  uint64_t sz    = rg_groove_hdr_sz   ( bits );
+  if( i>=(uint64_t)rg_groove_szc_cfg[ c ].obj_cnt ) return 0;
+  if( !align || (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) return 0;
+  uint64_t footprint = (rg_groove_obj_offset( align ) + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
+  if( footprint>(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint ) return 0;
+  *slot_szc = c;
+  *idx      = i;
+  return 1;
+}
+
+/* Allocation **********************************************************/
+
+static int rg_groove_take_obj( rg_groove_t * g, uint64_t c, uint64_t * obj, uint64_t * idx );
+
+/* rg_groove_sb_create makes a new class-c superblock, exclusively held
+   by the caller, in a slot of the parent class or in a whole volume. */
+
+static int
+rg_groove_sb_create( rg_groove_t * g,
+                     uint64_t      c,
+                     uint64_t *    sb_out ) {
+  rg_mem_t const * m      = g->mem;
+  uint64_t         parent = rg_groove_szc_cfg[ c ].parent_szc;
+  uint64_t         sb, parent_idx;
+  int              err;
+  if( parent==RG_GROOVE_SZC_CNT ) {
+    uint64_t vi;
+    err = rg_groove_pool_acquire( g, &vi );
+    if( err==RG_ERR_EMPTY ) return rg_err( RG_ERR_FULL, "pool full: every volume is in use (add volumes or free objects)" );
+    if( err ) return err;
+    uint64_t vol = rg_groove_vol_off( g, vi );
+    if( RG_PARANOID ) {
+      uint64_t hdr[4];
+      err = rg_mem_read( m, vol, hdr, sizeof(hdr) );
+      if( err ) return err;
+      if( hdr[0]!=~RG_VOLUME_MAGIC || hdr[1]!=vi || hdr[3]>RG_VOLUME_INFO_MAX )
+        return rg_err( RG_ERR_CORRUPT, "volume %lu from the pool has a bad header (magic %#lx idx %lu)", vi, hdr[0], hdr[1] );
+    }
+    err = rg_mem_store( m, vol + RG_VOL_MAGIC_OFF, RG_VOLUME_MAGIC );
+    if( err ) return err;
+    sb         = vol + RG_VOL_HDR_SZ;
+    parent_idx = 0UL;
+  } else {
+    err = rg_groove_take_obj( g, parent, &sb, &parent_idx );
+    if( err ) return err;
+  }
+  if( RG_PARANOID && !rg_groove_sb_in_range( g, sb ) )
+    return rg_err( RG_ERR_CORRUPT, "new class %lu superblock at bad offset %#lx", c, sb );
+
+  uint64_t cnt     = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t meta[3] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, parent_idx, c, 16UL, rg_groove_sb_sz( c ) ),
+                       0UL, (1UL<<cnt) - 1UL };
+  err = rg_mem_write( m, sb, meta, sizeof(meta) );
+  if( err ) return err;
+  *sb_out = sb;
+  return RG_SUCCESS;
+}
+
+/* rg_groove_take_obj claims one slot of class c: from this join's active
+   superblock, else one popped off the inactive stack, else a new one.
+   Returns the slot's offset and index. */
+
+static int
+rg_groove_take_obj( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t *    obj,
+                    uint64_t *    idx ) {
+  rg_mem_t const * m    = g->mem;
+  uint64_t         cnt  = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t         slot = rg_groove_active_off( g, c );
+
+  uint64_t sb = g->slot_seen[ c ];
+  int err = rg_mem_xchg( m, slot, 0UL, &sb );
+  if( err ) return err;
+  g->slot_seen[ c ] = 0UL;
+  if( !sb ) err = rg_groove_stack_pop( g, c, &sb );
+  if( !err && !sb ) err = rg_groove_sb_create( g, c, &sb );
+  if( err ) return err;
+
+  /* sb is ours (state X): only we may clear its bits */
+  uint64_t meta[3];
+  err = rg_mem_read( m, sb, meta, sizeof(meta) );
+  if( err ) return err;
+  uint64_t f = meta[2];
+  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
+                       rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
+                       rg_groove_hdr_szc ( meta[0] )!=c || !f || !rg_bits_in_range( f, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is bad (bits %#lx free %#lx)", c, sb, meta[0], f );
+
+  uint64_t b = rg_lowest_bit( f );
+  uint64_t old;
+  err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, b, &old );
+  if( err ) return err;
+  if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+
+  if( old!=b ) { /* slots remain: back into circulation */
+    uint64_t displaced = 0UL; /* we emptied the slot above */
+    err = rg_mem_xchg( m, slot, sb, &displaced );
+    if( err ) return err;
+    g->slot_seen[ c ] = sb;
+    if( displaced ) err = rg_groove_stack_push( g, c, displaced );
+    if( err ) return err;
+  }
+
+  uint64_t i = (uint64_t)__builtin_ctzl( b );
+  *obj = sb + RG_GROOVE_BLOCK_FOOTPRINT + i*(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
+  *idx = i;
+  return RG_SUCCESS;
+}
+
+int
+rg_groove_alloc( rg_groove_t * g,
+                 uint64_t      align,
+                 uint64_t      sz,
+                 uint64_t      tag,
+                 uint64_t *    obj_off ) {
+  if( RG_UNLIKELY( !obj_off ) ) return rg_err( RG_ERR_INVAL, "NULL obj_off" );
+  *obj_off = 0UL;
+  if( RG_UNLIKELY( !g ) ) return rg_err( RG_ERR_INVAL, "NULL groove join" );
+  align = align ? align : RG_GROOVE_ALIGN_DEFAULT;
+  if( RG_UNLIKELY( (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) )
+    return rg_err( RG_ERR_INVAL, "bad align %lu: use a power of two up to %lu, or 0 for %lu", align, RG_GROOVE_ALIGN_MAX, RG_GROOVE_ALIGN_DEFAULT );
+  uint64_t off_obj   = rg_groove_obj_offset( align );
+  uint64_t footprint = (off_obj + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
+  if( RG_UNLIKELY( sz>=footprint || footprint>RG_GROOVE_FOOTPRINT_MAX ) )
+    return rg_err( RG_ERR_INVAL, "bad size %lu with align %lu: at most %lu bytes", sz, align, RG_GROOVE_FOOTPRINT_MAX - off_obj );
+
+  uint64_t c = rg_groove_szc( footprint );
+  uint64_t obj, idx;
+  int err = rg_groove_take_obj( g, c, &obj, &idx );
+  if( RG_UNLIKELY( err ) ) return err;
+
+  rg_groove_hdr_t hdr = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
+  err = rg_mem_write( g->mem, obj, &hdr, sizeof(hdr) );
+  if( RG_UNLIKELY( err ) ) return err;
+  *obj_off = obj + off_obj;
+  return RG_SUCCESS;
+}
+
+/* Free ****************************************************************/
+
+static int rg_groove_slot_free( rg_groove_t * g, uint64_t h, uint64_t bits, uint64_t c, uint64_t idx );
+
+/* rg_groove_reclaim: a class-c superblock just became empty.  It stays
+   in circulation (someone may be allocating from it); instead try to
+   destroy one other superblock off the inactive stack if it is empty
+   too, returning its slot to the parent class, or its volume to the
+   pool (seed: at most one per event). */
+
+static int
+rg_groove_reclaim( rg_groove_t * g,
+                   uint64_t      c ) {
+  rg_mem_t const * m   = g->mem;
+  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t         t;
+  int err = rg_groove_stack_pop( g, c, &t );
+  if( err || !t ) return err;
+
+  uint64_t meta[3];
+  err = rg_mem_read( m, t, meta, sizeof(meta) );
+  if( err ) return err;
+  /* the seed checked a stale header here (spec section 11, item 1); this checks t's own */
+  if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
+                       rg_groove_hdr_szc ( meta[0] )!=c || !rg_bits_in_range( meta[2], cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx on the inactive stack is bad (bits %#lx free %#lx)",
+                   c, t, meta[0], meta[2] );
+
+  if( (uint64_t)__builtin_popcountl( meta[2] )<cnt ) return rg_groove_stack_push( g, c, t );
+
+  uint64_t parent = rg_groove_szc_cfg[ c ].parent_szc;
+  if( parent<RG_GROOVE_SZC_CNT ) {
+    uint64_t pc, pidx;
+    if( !rg_groove_bits_valid( meta[0], RG_GROOVE_HDR_TYPE_SUPERBLOCK, &pc, &pidx ) )
+      return rg_err( RG_ERR_CORRUPT, "empty class %lu superblock at %#lx has a bad header %#lx", c, t, meta[0] );
+    err = rg_groove_slot_free( g, t, meta[0], pc, pidx );
+    return err==RG_ERR_INVAL ? RG_ERR_CORRUPT : err;
+  }
+
+  uint64_t vol = t - RG_VOL_HDR_SZ;
+  uint64_t vi  = (vol - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT;
+  if( RG_PARANOID ) {
+    uint64_t hdr[4];
+    err = rg_mem_read( m, vol, hdr, sizeof(hdr) );
+    if( err ) return err;
+    if( hdr[0]!=RG_VOLUME_MAGIC || hdr[1]!=vi || hdr[3]>RG_VOLUME_INFO_MAX )
+      return rg_err( RG_ERR_CORRUPT, "volume %lu being released has a bad header (magic %#lx idx %lu)", vi, hdr[0], hdr[1] );
+  }
+  err = rg_mem_store( m, vol + RG_VOL_MAGIC_OFF, ~RG_VOLUME_MAGIC );
+  if( !err ) err = rg_groove_pool_release( g, vi );
+  return err;
+}
+
+/* rg_groove_slot_free returns slot idx of class c, whose header at h
+   was read as bits, to its superblock. */
+
+static int
+rg_groove_slot_free( rg_groove_t * g,
+                     uint64_t      h,
+                     uint64_t      bits,
+                     uint64_t      c,
+                     uint64_t      idx ) {
+  rg_mem_t const * m   = g->mem;
+  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t         sb  = rg_groove_sb_hdr_off( h, c, idx );
+  uint64_t         bit = 1UL<<idx;
+  int              err;
+
+  if( RG_PARANOID ) {
+    if( !rg_groove_sb_in_range( g, sb ) || ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) )
+      return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
+    uint64_t meta[3];
+    err = rg_mem_read( m, sb, meta, sizeof(meta) );
+    if( err ) return err;
+    if( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c )
+      return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
+    if( (meta[2] & bit) || !rg_bits_in_range( meta[2], cnt ) )
+      return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  }
+
+  /* Mark the object dead with a CAS, so only one of two racing frees
+     goes on to set the bit (the seed used a plain store). */
+  uint64_t seen;
+  err = rg_mem_cas( m, h, bits, 0UL, &seen );
+  if( err ) return err;
+  if( seen!=bits ) return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h );
+
+  uint64_t old;
+  err = rg_mem_fetch_set_bit( m, sb + RG_SB_FREE_OFF, bit, &old );
+  if( err ) return err;
+  if( RG_PARANOID && ( (old & bit) || !rg_bits_in_range( old, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "superblock at %#lx: freed bit %#lx into bitfield %#lx", sb, bit, old );
+
+  uint64_t n = (uint64_t)__builtin_popcountl( old );
+  if( !n ) { /* it was full, out of circulation: put it back in this join's slot */
+    uint64_t slot      = rg_groove_active_off( g, c );
+    uint64_t displaced = g->slot_seen[ c ];
+    err = rg_mem_xchg( m, slot, sb, &displaced );
+    if( err ) return err;
+    g->slot_seen[ c ] = sb;
+    if( displaced ) err = rg_groove_stack_push( g, c, displaced );
+    return err;
+  }
+  if( n+1UL==cnt ) return rg_groove_reclaim( g, c );
+  return RG_SUCCESS;
+}
+
+int
+rg_groove_free( rg_groove_t * g,
+                uint64_t      obj_off ) {
+  if( RG_UNLIKELY( !g ) ) return rg_err( RG_ERR_INVAL, "NULL groove join" );
+  if( RG_UNLIKELY( obj_off<g->volume0_off + RG_VOL_HDR_SZ + RG_GROOVE_BLOCK_FOOTPRINT + RG_GROOVE_HDR_FOOTPRINT ||
+                   obj_off>=g->volume1_off ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: not inside this pool's volumes [%#lx,%#lx)", obj_off, g->volume0_off, g->volume1_off );
+  uint64_t h = rg_groove_obj_hdr_off( obj_off );
+  rg_groove_hdr_t hdr;
+  int err = rg_mem_read( g->mem, h, &hdr, sizeof(hdr) );
+  if( RG_UNLIKELY( err ) ) return err;
+  uint64_t c, idx;
+  if( RG_UNLIKELY( !rg_groove_bits_valid( hdr.bits, RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: no live allocation there (freed already, or not an object)", obj_off );
+  if( RG_UNLIKELY( obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: not the first byte of the object at %#lx", obj_off,
+                   h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) );
+  return rg_groove_slot_free( g, h, hdr.bits, c, idx );
+}
+
+int
+rg_groove_obj_info( rg_groove_t const *    g,
+                    uint64_t               obj_off,
+                    rg_groove_obj_info_t * info ) {
+  if( !g || !info ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  if( obj_off<g->volume0_off + RG_VOL_HDR_SZ + RG_GROOVE_BLOCK_FOOTPRINT + RG_GROOVE_HDR_FOOTPRINT || obj_off>=g->volume1_off )
+    return rg_err( RG_ERR_INVAL, "%#lx is not inside this pool's volumes", obj_off );
+  uint64_t h = rg_groove_obj_hdr_off( obj_off );
+  rg_groove_hdr_t hdr;
+  int err = rg_mem_read( g->mem, h, &hdr, sizeof(hdr) );
+  if( err ) return err;
+  uint64_t c, idx;
+  if( !rg_groove_bits_valid( hdr.bits, RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ||
+      obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) )
+    return rg_err( RG_ERR_INVAL, "%#lx is not the first byte of a live allocation", obj_off );
+  info->align = rg_groove_hdr_align( hdr.bits );
+  info->sz    = rg_groove_hdr_sz( hdr.bits );
+  info->tag   = hdr.info;
+  info->start = h + RG_GROOVE_HDR_FOOTPRINT;
+  info->stop  = h + (uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
+  return RG_SUCCESS;
+}

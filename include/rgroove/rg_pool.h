@@ -1,0 +1,126 @@
+#ifndef RGROOVE_RG_POOL_H
+#define RGROOVE_RG_POOL_H
+
+/* rg_pool.h: the handle most programs use.  A pool is named by a URI:
+
+     anon            anonymous shared memory (this process and the
+                     children it forks afterwards)
+     shm:/NAME       a POSIX shared-memory object on this host
+     file:PATH       a file, mapped shared (survives restarts)
+
+   Objects are named by global addresses (rg_base.h); where the pool is
+   mapped in this process, rg_pool_laddr gives a pointer too.
+
+   A handle belongs to one thread at a time.  Threads of one process
+   share a pool through rg_pool_dup, each with its own handle. */
+
+#include "rg_region.h"
+
+typedef struct rg_pool rg_pool_t;
+
+/* rg_pool_create makes and formats a new pool at uri able to hold
+   volume_max 1 GiB volumes, volume_cnt of them added now (only touched
+   pages use memory).  Returns the handle (joined with cgroup hint 0) or
+   NULL with *opt_err set: RG_ERR_INVAL (bad URI, counts, or the name
+   exists) or RG_ERR_IO; rg_errmsg says which. */
+
+rg_pool_t *
+rg_pool_create( char const * uri,
+                uint64_t     volume_cnt,
+                uint64_t     volume_max,
+                int *        opt_err );
+
+/* rg_pool_open attaches to an existing pool (shm:/ or file: URIs) with
+   concurrency-group hint cgroup_hint (use a different one per process
+   or thread for the least contention).  Returns the handle or NULL with
+   *opt_err set: RG_ERR_INVAL (bad URI, not an rgroove pool), RG_ERR_KEY
+   (no such pool) or RG_ERR_IO. */
+
+rg_pool_t *
+rg_pool_open( char const * uri,
+              uint64_t     cgroup_hint,
+              int *        opt_err );
+
+/* rg_pool_dup returns a new handle on the same pool for another thread,
+   with its own join (cgroup_hint).  The mapping is shared and lives
+   until the last handle closes.  NULL with *opt_err on failure. */
+
+rg_pool_t *
+rg_pool_dup( rg_pool_t * pool,
+             uint64_t    cgroup_hint,
+             int *       opt_err );
+
+/* rg_pool_close releases the handle.  The pool itself stays (see
+   rg_pool_unlink).  Returns RG_SUCCESS or RG_ERR_INVAL (NULL). */
+
+int
+rg_pool_close( rg_pool_t * pool );
+
+/* rg_pool_unlink removes the named backing of a shm:/ or file: pool.
+   Returns RG_SUCCESS, RG_ERR_INVAL or RG_ERR_KEY. */
+
+int
+rg_pool_unlink( char const * uri );
+
+/* rg_pool_alloc, rg_pool_free, rg_pool_info: rg_groove_alloc,
+   rg_groove_free and rg_groove_obj_info (same errors, same concurrency)
+   on global addresses.  A free or info of an address naming another
+   server or a null address is RG_ERR_INVAL. */
+
+int
+rg_pool_alloc( rg_pool_t *  pool,
+               uint64_t     align,
+               uint64_t     sz,
+               uint64_t     tag,
+               rg_gaddr_t * addr );
+
+int
+rg_pool_free( rg_pool_t * pool,
+              rg_gaddr_t  addr );
+
+int
+rg_pool_info( rg_pool_t const *      pool,
+              rg_gaddr_t             addr,
+              rg_groove_obj_info_t * info );
+
+/* rg_pool_laddr returns where addr is mapped in this process, or NULL
+   if the pool is not mapped here or addr is outside it.  Pure. */
+
+void *
+rg_pool_laddr( rg_pool_t const * pool,
+               rg_gaddr_t        addr );
+
+/* rg_pool_read / rg_pool_write copy sz bytes between buf and the pool
+   at addr.  Returns RG_SUCCESS, RG_ERR_INVAL (range outside the
+   region) or RG_ERR_IO. */
+
+int
+rg_pool_read( rg_pool_t const * pool,
+              rg_gaddr_t        addr,
+              void *            buf,
+              uint64_t          sz );
+
+int
+rg_pool_write( rg_pool_t const * pool,
+               rg_gaddr_t        addr,
+               void const *      buf,
+               uint64_t          sz );
+
+/* rg_pool_verify runs rg_groove_verify and rg_groove_volume_verify on
+   every volume; rg_pool_usage sums rg_groove_usage.  The pool must be
+   quiescent. */
+
+int
+rg_pool_verify( rg_pool_t const * pool );
+
+int
+rg_pool_usage( rg_pool_t const *   pool,
+               rg_groove_usage_t * usage );
+
+/* rg_pool_groove returns the handle's groove join (for the rg_groove_*
+   calls).  Valid until rg_pool_close. */
+
+rg_groove_t *
+rg_pool_groove( rg_pool_t * pool );
+
+#endif /* RGROOVE_RG_POOL_H */

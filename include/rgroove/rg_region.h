@@ -1,0 +1,66 @@
+#ifndef RGROOVE_RG_REGION_H
+#define RGROOVE_RG_REGION_H
+
+/* rg_region.h: the layout of one memory server's region, so that any
+   process or remote client that reaches the region learns its geometry
+   from the region itself.
+
+     [0, 4096)                      header (rg_region_info_t, then zeros)
+     [4096, 4096+16896)             groove shared state (rg_groove.h)
+     [65536 + i GiB, 65536+(i+1) GiB) volume i, i in [0, volume_max)
+
+   Only the first 64 KiB and the volumes in use are ever touched, so a
+   transport may reserve the whole span without committing memory. */
+
+#include "rg_groove.h"
+
+#define RG_REGION_MAGIC        (0x3165766f6f726772UL) /* "rgroove1", little endian */
+#define RG_REGION_VERSION      (1UL)
+#define RG_REGION_GROOVE_OFF   (4096UL)
+#define RG_REGION_VOLUME0_OFF  (65536UL)
+
+typedef struct rg_region_info {
+  uint64_t magic;       /* RG_REGION_MAGIC */
+  uint64_t version;     /* RG_REGION_VERSION */
+  uint64_t size;        /* bytes the region spans */
+  uint64_t shoff;       /* groove shared state */
+  uint64_t volume0_off; /* volume 0 */
+  uint64_t volume_max;  /* volumes the region can hold */
+} rg_region_info_t;
+
+/* rg_region_footprint returns the bytes a region of volume_max volumes
+   spans, or 0 if volume_max is 0 or above RG_VOLUME_MAX. */
+
+uint64_t
+rg_region_footprint( uint64_t volume_max );
+
+/* rg_region_new formats the region reached through mem (mem->size must
+   be at least rg_region_footprint(volume_max)): header, an empty groove,
+   then volumes [0, volume_cnt) added to the pool.  Returns RG_SUCCESS,
+   RG_ERR_INVAL (bad sizes; nothing written) or RG_ERR_IO.  No one else
+   may use the region meanwhile. */
+
+int
+rg_region_new( rg_mem_t const * mem,
+               uint64_t         volume_max,
+               uint64_t         volume_cnt );
+
+/* rg_region_query reads and checks the header of the region reached
+   through mem into *info.  Returns RG_SUCCESS, RG_ERR_INVAL (not an
+   rgroove region, another layout version, or a geometry that does not
+   fit mem) or RG_ERR_IO.  Thread safe. */
+
+int
+rg_region_query( rg_mem_t const *   mem,
+                 rg_region_info_t * info );
+
+/* rg_region_join joins the groove of a formatted region (a thin wrapper
+   of rg_region_query and rg_groove_join; see there). */
+
+rg_groove_t *
+rg_region_join( void *           ljoin,
+                rg_mem_t const * mem,
+                uint64_t         cgroup_hint,
+                int *            opt_err );
+
+#endif /* RGROOVE_RG_REGION_H */

@@ -1,0 +1,299 @@
+/* Allocation and free on one join: alignments, sizes, headers, errors,
+   exhaustion, bad frees, corruption and the widened stack version. */
+
+#include "rg_test.h"
+#include "rgroove/rgroove.h"
+#include "core/rg_groove_private.h"
+
+#include <string.h>
+
+static rg_pool_t *   pool;
+static rg_groove_t * g;
+
+static void
+setup( uint64_t volume_cnt ) {
+  pool = rg_pool_create( "anon", volume_cnt, volume_cnt, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  g = rg_pool_groove( pool );
+}
+
+static void
+teardown( void ) {
+  rg_pool_close( pool );
+}
+
+static uint8_t * laddr( uint64_t off ) { return rg_groove_mem( g )->base + off; }
+
+static void
+check_obj( uint64_t obj,
+           uint64_t align,
+           uint64_t sz,
+           uint64_t tag ) {
+  rg_groove_obj_info_t info;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_obj_info( g, obj, &info ), RG_SUCCESS );
+  uint64_t a = align ? align : 16UL;
+  CU_ASSERT_FATAL( !(obj % a) );
+  CU_ASSERT_FATAL( !((uintptr_t)laddr( obj ) % a) );
+  CU_ASSERT_EQUAL_FATAL( info.align, a );
+  CU_ASSERT_EQUAL_FATAL( info.sz, sz );
+  CU_ASSERT_EQUAL_FATAL( info.tag, tag );
+  CU_ASSERT_FATAL( info.start<=obj && obj + sz<=info.stop );
+  CU_ASSERT_FATAL( info.start>=g->volume0_off && info.stop<=g->volume1_off );
+}
+
+static void
+test_alignments_and_sizes( void ) {
+  setup( 1UL );
+  uint64_t sizes[] = { 0UL, 1UL, 15UL, 16UL, 495UL, 496UL, 497UL, 4096UL, 65536UL, 1000000UL };
+  uint64_t objs[ 11*10 ], n = 0UL;
+  for( uint64_t lg=0UL; lg<=10UL; lg++ ) {
+    uint64_t align = lg==10UL ? 0UL : 1UL<<lg;
+    for( uint64_t i=0UL; i<sizeof(sizes)/sizeof(sizes[0]); i++ ) {
+      uint64_t tag = lg*100UL + i;
+      CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, align, sizes[i], tag, &objs[n] ), RG_SUCCESS );
+      check_obj( objs[n], align, sizes[i], tag );
+      memset( laddr( objs[n] ), 0xa5, sizes[i] );
+      n++;
+    }
+  }
+  /* the largest objects the header allows, per alignment */
+  uint64_t big;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, RG_GROOVE_SZ_MAX, 1UL, &big ), RG_SUCCESS );
+  check_obj( big, 0UL, RG_GROOVE_SZ_MAX, 1UL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, big ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 512UL, 10UL<<20, 2UL, &big ), RG_SUCCESS );
+  check_obj( big, 512UL, 10UL<<20, 2UL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, big ), RG_SUCCESS );
+  /* zero-size objects are unique */
+  uint64_t z1, z2;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 0UL, 0UL, &z1 ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 0UL, 0UL, &z2 ), RG_SUCCESS );
+  CU_ASSERT_NOT_EQUAL( z1, z2 );
+  CU_ASSERT_EQUAL( rg_groove_free( g, z1 ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, z2 ), RG_SUCCESS );
+
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, n );
+  for( uint64_t i=0UL; i<n; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, objs[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  CU_ASSERT_EQUAL( u.object_bytes, 0UL );
+  teardown();
+}
+
+static void
+test_alloc_bad_args( void ) {
+  setup( 1UL );
+  uint64_t obj = 5UL;
+  CU_ASSERT_EQUAL( rg_groove_alloc( NULL, 0UL, 1UL, 0UL, &obj ), RG_ERR_INVAL ); CU_ASSERT_EQUAL( obj, 0UL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, NULL ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 3UL, 1UL, 0UL, &obj ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 1024UL, 1UL, 0UL, &obj ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, RG_GROOVE_SZ_MAX + 1UL, 0UL, &obj ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 512UL, (10UL<<20) + 1UL, 0UL, &obj ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, ~0UL, 0UL, &obj ), RG_ERR_INVAL );     /* wraps */
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, ~0UL-20UL, 0UL, &obj ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( obj, 0UL );
+  CU_ASSERT_EQUAL( rg_groove_free( NULL, 4096UL ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, 0UL ), RG_ERR_INVAL );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.volumes_in_use, 0UL ); /* nothing was taken */
+  CU_ASSERT_EQUAL( u.volumes_empty, 1UL );
+  teardown();
+}
+
+static void
+test_exhaustion( void ) {
+  setup( 1UL );
+  /* the biggest class holds 2 per class-30 superblock, 51 superblocks per volume */
+  uint64_t objs[ 200 ], n = 0UL, obj;
+  int err;
+  while( (err = rg_groove_alloc( g, 0UL, 10UL<<20, n, &obj ))==RG_SUCCESS ) { CU_ASSERT_FATAL( n<200UL ); objs[n++] = obj; }
+  CU_ASSERT_EQUAL( err, RG_ERR_FULL );
+  CU_ASSERT_EQUAL( n, 102UL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, &obj ), RG_ERR_FULL ); /* no room for a small class either */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, objs[7] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 10UL<<20, 1UL, &obj ), RG_SUCCESS ); /* works again after a free */
+  CU_ASSERT_EQUAL( obj, objs[7] );
+  for( uint64_t i=0UL; i<n; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, objs[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  /* everything free: small objects fit again */
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, &obj ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj ), RG_SUCCESS );
+  teardown();
+}
+
+static void
+test_bad_frees( void ) {
+  setup( 1UL );
+  uint64_t a, b, big;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 1UL, &a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 64UL, 100UL, 2UL, &b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 5000UL, 3UL, &big ), RG_SUCCESS );
+  rg_groove_usage_t before, after;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &before ), RG_SUCCESS );
+
+  uint64_t sb = rg_groove_sb_hdr_off( rg_groove_obj_hdr_off( a ), rg_groove_hdr_szc( *(uint64_t *)laddr( rg_groove_obj_hdr_off( a ) ) ),
+                                      rg_groove_hdr_idx( *(uint64_t *)laddr( rg_groove_obj_hdr_off( a ) ) ) );
+  uint64_t bad[] = {
+    8UL, RG_REGION_GROOVE_OFF + 16UL,            /* foreign: header and shared state */
+    g->volume0_off + 16UL,                       /* the volume header */
+    g->volume1_off, g->volume1_off + 4096UL, ~0UL,/* past the volumes */
+    a + 1UL, a + 8UL, a - 8UL, b - 48UL,         /* misaligned, or inside the object's first block */
+    big + 512UL, big + 1024UL,                   /* inside a multi-block object */
+    sb + 16UL, sb + 512UL + 16UL + 4096UL,       /* a superblock, an unused slot */
+  };
+  for( uint64_t i=0UL; i<sizeof(bad)/sizeof(bad[0]); i++ ) {
+    if( rg_groove_free( g, bad[i] )!=RG_ERR_INVAL ) { CU_FAIL( "bad free not rejected" ); printf( "  offset %#lx\n", bad[i] ); }
+  }
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &after ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( memcmp( &before, &after, sizeof(before) ), 0 );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_ERR_INVAL ); /* double free */
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "freed already" ) );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &after ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( after.objects, before.objects - 1UL );
+
+  /* a stale pointer whose slot was reused by an object of another alignment */
+  uint64_t c;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 256UL, 10UL, 4UL, &c ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_obj_hdr_off( c ), rg_groove_obj_hdr_off( a ) );
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, c ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, big ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  teardown();
+}
+
+static void
+test_corruption_detected( void ) {
+  setup( 1UL );
+  uint64_t a, b;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 1UL, &a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 2UL, &b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  uint64_t * hdr = (uint64_t *)laddr( rg_groove_obj_hdr_off( b ) );
+  uint64_t saved = *hdr;
+
+  /* object headers are checked by the volume walk (rg_groove_verify
+     checks what is in circulation, as in the seed) */
+  *hdr = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, 5UL, 0UL, 16UL, 100UL ); /* wrong slot index */
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "bad header" ) );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
+  *hdr = 0x1234UL;                                                              /* garbage */
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
+  *hdr = saved;
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
+  uint64_t h  = rg_groove_obj_hdr_off( a );
+  uint64_t sb = rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( *(uint64_t *)laddr( h ) ) );
+  uint64_t * free_objs = (uint64_t *)laddr( sb + RG_SB_FREE_OFF );
+  uint64_t saved_free = *free_objs;
+  *free_objs |= 1UL<<50;                                                       /* bit beyond obj_cnt */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+  *free_objs = 0UL;                                                            /* full, yet active */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+  *free_objs = saved_free;
+  uint64_t * sb_bits = (uint64_t *)laddr( sb );
+  uint64_t saved_sb = *sb_bits;
+  *sb_bits ^= 1UL<<22;                                                         /* wrong class */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_ERR_INVAL ); /* free refuses, changes nothing */
+  *sb_bits = saved_sb;
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+
+  uint64_t * vol_magic = (uint64_t *)laddr( g->volume0_off );
+  *vol_magic = 42UL;
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
+  *vol_magic = RG_VOLUME_MAGIC;
+
+  uint64_t * stk = (uint64_t *)laddr( rg_groove_inactive_off( g, 3UL ) );      /* a stack pointing at itself */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  uint64_t fake = g->volume0_off + (1UL<<20);
+  *(uint64_t *)laddr( fake ) = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, 0UL, 3UL, 16UL, rg_groove_sb_sz( 3UL ) );
+  *(uint64_t *)laddr( fake + RG_SB_INFO_OFF ) = fake;
+  *(uint64_t *)laddr( fake + RG_SB_FREE_OFF ) = 1UL;
+  *stk = rg_stk_next( 0UL, fake );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "cycle" ) );
+  *stk = rg_stk_next( 0UL, 12345UL * 512UL + (1UL<<44) );                     /* out of range */
+  uint64_t obj;
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 2000UL, 0UL, &obj ), RG_ERR_CORRUPT ); /* alloc pops it: refused, no crash */
+  *stk = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+  teardown();
+}
+
+/* A popper reads top S2 and next S1, then stalls.  Meanwhile others pop
+   S2 and S1, push S3 and S2, and pop/push S2 until 512 operations have
+   passed: with the seed's 9-bit tag the top word would be the same as
+   before and the stalled CAS would install S1, which is in use.  The
+   27-bit version makes the CAS fail. */
+
+static void
+test_widened_version( void ) {
+  setup( 1UL );
+  uint64_t s1 = g->volume0_off + 512UL*100UL, s2 = g->volume0_off + 512UL*200UL, s3 = g->volume0_off + 512UL*300UL;
+  uint64_t stk = rg_groove_inactive_off( g, 5UL ), got;
+  rg_mem_t const * m = rg_groove_mem( g );
+  CU_ASSERT_EQUAL( rg_groove_stack_push( g, 5UL, s1 ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_stack_push( g, 5UL, s2 ), RG_SUCCESS );
+
+  uint64_t w_stalled, next_stalled;
+  rg_mem_load( m, stk, &w_stalled );
+  rg_mem_load( m, rg_stk_off( w_stalled ) + RG_SB_INFO_OFF, &next_stalled );
+  CU_ASSERT_EQUAL( rg_stk_off( w_stalled ), s2 );
+  CU_ASSERT_EQUAL( next_stalled, s1 );
+
+  uint64_t ops = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); CU_ASSERT_EQUAL( got, s2 ); ops++;
+  CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); CU_ASSERT_EQUAL( got, s1 ); ops++; /* s1 now in use */
+  CU_ASSERT_EQUAL( rg_groove_stack_push( g, 5UL, s3 ), RG_SUCCESS ); ops++;
+  CU_ASSERT_EQUAL( rg_groove_stack_push( g, 5UL, s2 ), RG_SUCCESS ); ops++;
+  while( ops<512UL ) {
+    CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); ops++;
+    CU_ASSERT_EQUAL( rg_groove_stack_push( g, 5UL, got ), RG_SUCCESS ); ops++;
+  }
+  uint64_t w_now;
+  rg_mem_load( m, stk, &w_now );
+  uint64_t seed_tag_then = (w_stalled>>RG_STK_OFF_BITS) & 511UL, seed_tag_now = (w_now>>RG_STK_OFF_BITS) & 511UL;
+  CU_ASSERT_EQUAL( seed_tag_then, seed_tag_now );            /* a 9-bit tag could not tell */
+  CU_ASSERT_EQUAL( rg_stk_off( w_now ), rg_stk_off( w_stalled ) );
+  CU_ASSERT_NOT_EQUAL( w_now, w_stalled );                   /* the 27-bit version can */
+
+  uint64_t old;
+  CU_ASSERT_EQUAL( rg_mem_cas( m, stk, w_stalled, rg_stk_next( w_stalled, next_stalled ), &old ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( old, w_now );                             /* the stalled CAS fails */
+  CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); CU_ASSERT_EQUAL( got, s2 );
+  CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); CU_ASSERT_EQUAL( got, s3 );
+  CU_ASSERT_EQUAL( rg_groove_stack_pop( g, 5UL, &got ), RG_SUCCESS ); CU_ASSERT_EQUAL( got, 0UL ); /* s1 never came back */
+  teardown();
+}
+
+int
+main( void ) {
+  static rg_test_t const tests[] = {
+    { "every alignment and size, header read back", test_alignments_and_sizes },
+    { "alloc rejects bad arguments",                test_alloc_bad_args       },
+    { "exhausting the volumes gives FULL",          test_exhaustion           },
+    { "bad frees are rejected, nothing changes",    test_bad_frees            },
+    { "verify reports planted corruption",          test_corruption_detected  },
+    { "the widened stack version defeats ABA",      test_widened_version      },
+    { NULL, NULL }
+  };
+  return rg_test_main( "alloc", tests );
+}

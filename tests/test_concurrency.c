@@ -1,0 +1,207 @@
+/* Concurrency on one shm pool: threads and forked processes allocate
+   and free at random, write a per-object pattern, check it before every
+   free, and free objects that other workers allocated.  At the end the
+   pool verifies and holds no object. */
+
+#include "rg_test.h"
+#include "rgroove/rgroove.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SLOT_CNT (2048UL)
+
+/* Shared between workers (anonymous shared memory survives fork). */
+
+typedef struct {
+  uint64_t slot[ SLOT_CNT ]; /* a live object's global address, or 0 */
+  uint64_t allocs, frees, errors, bad_patterns;
+} shared_t;
+
+static shared_t * sh;
+static uint64_t iter_cnt = 40000UL;
+
+static uint64_t
+pattern_word( uint64_t tag,
+              uint64_t i ) {
+  return (tag ^ (i*0x9e3779b97f4a7c15UL)) * 0xff51afd7ed558ccdUL;
+}
+
+static void
+fill( uint8_t * p, uint64_t sz, uint64_t tag ) {
+  for( uint64_t i=0UL; i<sz; i++ ) p[i] = (uint8_t)(pattern_word( tag, i>>3 )>>((i&7UL)*8UL));
+}
+
+static int
+intact( uint8_t const * p, uint64_t sz, uint64_t tag ) {
+  for( uint64_t i=0UL; i<sz; i++ ) if( p[i]!=(uint8_t)(pattern_word( tag, i>>3 )>>((i&7UL)*8UL)) ) return 0;
+  return 1;
+}
+
+/* check_and_free: the object's header still says what was allocated and
+   its bytes still hold the pattern; then free it. */
+
+static void
+check_and_free( rg_pool_t * pool,
+                rg_gaddr_t  addr ) {
+  rg_groove_obj_info_t info;
+  if( rg_pool_info( pool, addr, &info ) ) { __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED ); return; }
+  if( !intact( rg_pool_laddr( pool, addr ), info.sz, info.tag ) ) __atomic_add_fetch( &sh->bad_patterns, 1UL, __ATOMIC_RELAXED );
+  if( rg_pool_free( pool, addr ) ) __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED );
+  else                             __atomic_add_fetch( &sh->frees, 1UL, __ATOMIC_RELAXED );
+}
+
+static void
+work( rg_pool_t * pool,
+      uint64_t    seed ) {
+  uint64_t s = seed*0x100000001b3UL + 1UL;
+  for( uint64_t it=0UL; it<iter_cnt; it++ ) {
+    uint64_t i   = rg_test_rand( &s ) % SLOT_CNT;
+    rg_gaddr_t cur = __atomic_exchange_n( &sh->slot[i], 0UL, __ATOMIC_ACQ_REL );
+    if( cur ) { check_and_free( pool, cur ); continue; }
+
+    uint64_t r     = rg_test_rand( &s );
+    uint64_t align = (r & 15UL)<10UL ? 1UL<<(r & 15UL) : 0UL;
+    uint64_t sz    = (r>>8) % ((r>>40) & 1UL ? 8192UL : 600UL);
+    uint64_t tag   = rg_test_rand( &s );
+    rg_gaddr_t addr;
+    int err = rg_pool_alloc( pool, align, sz, tag, &addr );
+    if( err ) { __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED ); continue; }
+    __atomic_add_fetch( &sh->allocs, 1UL, __ATOMIC_RELAXED );
+    fill( rg_pool_laddr( pool, addr ), sz, tag );
+    uint64_t expect = 0UL;
+    if( !__atomic_compare_exchange_n( &sh->slot[i], &expect, addr, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE ) )
+      check_and_free( pool, addr );
+  }
+}
+
+static void *
+thread_main( void * arg ) {
+  rg_pool_t * pool = arg;
+  work( pool, rg_groove_cgroup_hint( rg_pool_groove( pool ) ) );
+  return NULL;
+}
+
+static void
+drain_and_check( rg_pool_t * pool,
+                 uint64_t    worker_cnt ) {
+  for( uint64_t i=0UL; i<SLOT_CNT; i++ ) if( sh->slot[i] ) { check_and_free( pool, sh->slot[i] ); sh->slot[i] = 0UL; }
+  printf( "\n  %lu workers: %lu allocs, %lu frees, %lu errors, %lu bad patterns\n",
+          worker_cnt, sh->allocs, sh->frees, sh->errors, sh->bad_patterns );
+  CU_ASSERT_EQUAL( sh->errors, 0UL );
+  CU_ASSERT_EQUAL( sh->bad_patterns, 0UL );
+  CU_ASSERT_EQUAL( sh->allocs, sh->frees );
+  CU_ASSERT( sh->allocs>iter_cnt*worker_cnt/4UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  memset( sh, 0, sizeof(*sh) );
+}
+
+static void
+run_threads( uint64_t thread_cnt ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 2UL, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  pthread_t  tid[ 8 ];
+  rg_pool_t * dup[ 8 ];
+  for( uint64_t t=0UL; t<thread_cnt; t++ ) {
+    dup[t] = rg_pool_dup( pool, t+1UL, NULL );
+    CU_ASSERT_PTR_NOT_NULL_FATAL( dup[t] );
+    CU_ASSERT_EQUAL_FATAL( pthread_create( &tid[t], NULL, thread_main, dup[t] ), 0 );
+  }
+  for( uint64_t t=0UL; t<thread_cnt; t++ ) { pthread_join( tid[t], NULL ); rg_pool_close( dup[t] ); }
+  drain_and_check( pool, thread_cnt );
+  rg_pool_close( pool );
+}
+
+static void test_two_threads ( void ) { run_threads( 2UL ); }
+static void test_four_threads( void ) { run_threads( 4UL ); }
+
+/* Processes attach the pool by name: each maps it at its own address. */
+
+static void
+run_processes( uint64_t proc_cnt ) {
+  char name[ 64 ];
+  snprintf( name, sizeof(name), "shm:/rgroove-conc-%d", (int)getpid() );
+  rg_pool_t * pool = rg_pool_create( name, 2UL, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  pid_t pid[ 8 ];
+  for( uint64_t p=0UL; p<proc_cnt; p++ ) {
+    pid[p] = fork();
+    CU_ASSERT_FATAL( pid[p]>=0 );
+    if( !pid[p] ) {
+      rg_pool_t * mine = rg_pool_open( name, p+7UL, NULL );
+      if( !mine ) _exit( 3 );
+      work( mine, p+100UL );
+      rg_pool_close( mine );
+      _exit( 0 );
+    }
+  }
+  for( uint64_t p=0UL; p<proc_cnt; p++ ) {
+    int status = -1;
+    waitpid( pid[p], &status, 0 );
+    CU_ASSERT( WIFEXITED( status ) && WEXITSTATUS( status )==0 );
+  }
+  drain_and_check( pool, proc_cnt );
+  rg_pool_close( pool );
+  CU_ASSERT_EQUAL( rg_pool_unlink( name ), RG_SUCCESS );
+}
+
+static void test_two_processes ( void ) { run_processes( 2UL ); }
+static void test_three_processes( void ) { run_processes( 3UL ); }
+
+/* Racing double frees: both workers free the same objects; exactly one
+   free of each succeeds. */
+
+static void *
+double_free_main( void * arg ) {
+  rg_pool_t * pool = arg;
+  for( uint64_t i=0UL; i<SLOT_CNT; i++ ) {
+    int err = rg_pool_free( pool, sh->slot[i] );
+    __atomic_add_fetch( err ? &sh->errors : &sh->frees, 1UL, __ATOMIC_RELAXED );
+  }
+  return NULL;
+}
+
+static void
+test_racing_double_frees( void ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  for( uint64_t i=0UL; i<SLOT_CNT; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( pool, 0UL, i & 1023UL, i, &sh->slot[i] ), RG_SUCCESS );
+  pthread_t tid[2];
+  rg_pool_t * dup[2];
+  for( int t=0; t<2; t++ ) {
+    dup[t] = rg_pool_dup( pool, (uint64_t)t, NULL );
+    pthread_create( &tid[t], NULL, double_free_main, dup[t] );
+  }
+  for( int t=0; t<2; t++ ) { pthread_join( tid[t], NULL ); rg_pool_close( dup[t] ); }
+  CU_ASSERT_EQUAL( sh->frees, SLOT_CNT );
+  CU_ASSERT_EQUAL( sh->errors, SLOT_CNT );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  memset( sh, 0, sizeof(*sh) );
+  rg_pool_close( pool );
+}
+
+int
+main( int     argc,
+      char ** argv ) {
+  if( argc>1 ) iter_cnt = strtoul( argv[1], NULL, 0 );
+  sh = mmap( NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
+  if( sh==MAP_FAILED ) return 2;
+  static rg_test_t const tests[] = {
+    { "2 threads, random alloc/free, cross frees", test_two_threads         },
+    { "4 threads, random alloc/free, cross frees", test_four_threads        },
+    { "2 processes attached by name",              test_two_processes       },
+    { "3 processes attached by name",              test_three_processes     },
+    { "racing double frees: one of each wins",     test_racing_double_frees },
+    { NULL, NULL }
+  };
+  return rg_test_main( "concurrency", tests );
+}

@@ -1,0 +1,191 @@
+/* Lifecycle and bad arguments: every failure returns the right code and
+   changes nothing. */
+
+#include "rg_test.h"
+#include "rgroove/rgroove.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define LJOIN_DECL( name ) uint8_t name[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(16)))
+
+static void
+test_groove_new_bad_args( void ) {
+  rg_shm_t * shm = rg_shm_create( RG_SHM_ANON, NULL, rg_region_footprint( 1UL ), NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( shm );
+  rg_mem_t const * mem = rg_shm_mem( shm );
+  CU_ASSERT_EQUAL( rg_groove_new( NULL, RG_REGION_GROOVE_OFF ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_new( mem, RG_REGION_GROOVE_OFF + 8UL ), RG_ERR_INVAL ); /* misaligned */
+  CU_ASSERT_EQUAL( rg_groove_new( mem, mem->size - 128UL ), RG_ERR_INVAL );         /* does not fit */
+  CU_ASSERT_EQUAL( rg_groove_new( mem, ~127UL ), RG_ERR_INVAL );
+  uint8_t zero[ RG_GROOVE_FOOTPRINT ] = {0};
+  CU_ASSERT_EQUAL( memcmp( mem->base + RG_REGION_GROOVE_OFF, zero, sizeof(zero) ), 0 ); /* nothing written */
+  CU_ASSERT_EQUAL( rg_groove_align(), 128UL );
+  CU_ASSERT_EQUAL( rg_groove_footprint(), 16896UL );
+  rg_shm_close( shm );
+}
+
+static void
+test_groove_join_bad_args( void ) {
+  rg_shm_t * shm = rg_shm_create( RG_SHM_ANON, NULL, rg_region_footprint( 2UL ), NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( shm );
+  rg_mem_t const * mem = rg_shm_mem( shm );
+  LJOIN_DECL( lj );
+  int err = 0;
+  uint64_t sh = RG_REGION_GROOVE_OFF, v0 = RG_REGION_VOLUME0_OFF;
+
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) ); /* never formatted */
+  CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_new( mem, sh ), RG_SUCCESS );
+
+  CU_ASSERT_PTR_NULL( rg_groove_join( NULL,   mem,  sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj+1,   mem,  sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     NULL, sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh+64UL, v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0+512UL,  2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        0UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        3UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* beyond the region */
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        ~0UL,  0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* volume_max too large */
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      0UL,       2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* volumes over the state */
+
+  rg_groove_t * g = rg_groove_join( lj, mem, sh, v0, 2UL, 5UL, &err );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( g );
+  CU_ASSERT_EQUAL( err, RG_SUCCESS );
+  CU_ASSERT_PTR_EQUAL( rg_groove_mem( g ), mem );
+  CU_ASSERT_EQUAL( rg_groove_shoff( g ), sh );
+  CU_ASSERT_EQUAL( rg_groove_volume0_off( g ), v0 );
+  CU_ASSERT_EQUAL( rg_groove_volume1_off( g ), v0 + 2UL*RG_VOLUME_FOOTPRINT );
+  CU_ASSERT_EQUAL( rg_groove_volume_max( g ), 2UL );
+  CU_ASSERT_EQUAL( rg_groove_cgroup_hint( g ), 5UL );
+  CU_ASSERT_PTR_EQUAL( rg_groove_leave( g ), lj );
+  CU_ASSERT_PTR_NULL( rg_groove_leave( NULL ) );
+
+  /* delete: bad args change nothing; after delete, join and delete fail */
+  CU_ASSERT_EQUAL( rg_groove_delete( NULL, sh ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh+8UL ), RG_ERR_INVAL );
+  CU_ASSERT_PTR_NOT_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) );
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh ), RG_SUCCESS );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) );
+  CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh ), RG_ERR_INVAL );
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "rg_groove_new" ) ); /* the message says what to do */
+  rg_shm_close( shm );
+}
+
+static void
+test_volume_add_remove( void ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 0UL, 4UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  rg_groove_t * g = rg_pool_groove( pool );
+  uint64_t vi = 99UL;
+  CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_ERR_EMPTY );
+  CU_ASSERT_EQUAL( vi, 99UL );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( NULL, 0UL, 1UL, NULL, 0UL ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 3UL, 2UL, NULL, 0UL ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 0UL, 0UL, NULL, 0UL ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_ERR_EMPTY ); /* the failed adds added nothing */
+
+  char info[ 600 ];
+  memset( info, 'x', sizeof(info) );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 0UL, 4UL, info, sizeof(info) ), RG_SUCCESS ); /* info clamped to 480 */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<4UL; i++ ) CU_ASSERT_EQUAL( rg_groove_volume_verify( g, i ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 4UL ), RG_ERR_INVAL );
+  for( uint64_t i=0UL; i<4UL; i++ ) { /* ascending order, lowest on top */
+    CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_SUCCESS );
+    CU_ASSERT_EQUAL( vi, i );
+  }
+  CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_ERR_EMPTY );
+  CU_ASSERT_EQUAL( rg_groove_volume_remove( NULL, &vi ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT ); /* removed: magic 0 */
+
+  uint64_t obj;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, &obj ), RG_ERR_FULL );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 2UL, 1UL, NULL, 0UL ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, &obj ), RG_SUCCESS );
+  CU_ASSERT( obj>RG_REGION_VOLUME0_OFF + 2UL*RG_VOLUME_FOOTPRINT );
+  rg_pool_close( pool );
+}
+
+static void
+test_region_and_shm( void ) {
+  int err = 0;
+  CU_ASSERT_PTR_NULL( rg_shm_create( RG_SHM_ANON, NULL, 0UL, &err ) );   CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_shm_create( 7, "x", 4096UL, &err ) );             CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_shm_create( RG_SHM_POSIX, NULL, 4096UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_shm_attach( RG_SHM_POSIX, "/rgroove-test-none", &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_KEY );
+  CU_ASSERT_PTR_NULL( rg_pool_open( "anon", 0UL, &err ) );                 CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_pool_open( "tcp://x", 0UL, &err ) );              CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 2UL, 1UL, &err ) );          CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 0UL, 0UL, &err ) );          CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 0UL, RG_VOLUME_MAX+1UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+
+  /* a small mapping is no region */
+  rg_shm_t * shm = rg_shm_create( RG_SHM_ANON, NULL, 1UL<<20, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( shm );
+  rg_region_info_t info;
+  CU_ASSERT_EQUAL( rg_region_query( rg_shm_mem( shm ), &info ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_region_new( rg_shm_mem( shm ), 1UL, 1UL ), RG_ERR_INVAL );
+  rg_shm_close( shm );
+
+  /* a named pool: create, attach from elsewhere, objects visible, name exists */
+  char name[ 64 ];
+  snprintf( name, sizeof(name), "shm:/rgroove-test-%d", (int)getpid() );
+  rg_pool_t * a = rg_pool_create( name, 1UL, 2UL, &err );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( a );
+  CU_ASSERT_PTR_NULL( rg_pool_create( name, 1UL, 2UL, &err ) );            CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  rg_pool_t * b = rg_pool_open( name, 1UL, &err );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( b );
+  rg_gaddr_t addr;
+  CU_ASSERT_EQUAL( rg_pool_alloc( a, 0UL, 100UL, 77UL, &addr ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_write( a, addr, "hello", 6UL ), RG_SUCCESS );
+  char buf[ 6 ];
+  CU_ASSERT_EQUAL( rg_pool_read( b, addr, buf, 6UL ), RG_SUCCESS );
+  CU_ASSERT_STRING_EQUAL( buf, "hello" );
+  CU_ASSERT_PTR_NOT_EQUAL( rg_pool_laddr( a, addr ), rg_pool_laddr( b, addr ) ); /* mapped at two addresses */
+  CU_ASSERT_EQUAL( rg_pool_read( b, addr, buf, ~0UL ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_pool_free( b, addr ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_free( a, addr ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_pool_free( a, rg_gaddr( 1UL, rg_gaddr_off( addr ) ) ), RG_ERR_INVAL ); /* another server */
+  CU_ASSERT_EQUAL( rg_pool_verify( b ), RG_SUCCESS );
+  rg_pool_close( b );
+  rg_pool_close( a );
+  CU_ASSERT_EQUAL( rg_pool_unlink( name ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_unlink( name ), RG_ERR_KEY );
+  CU_ASSERT_PTR_NULL( rg_pool_open( name, 0UL, &err ) );                   CU_ASSERT_EQUAL( err, RG_ERR_KEY );
+}
+
+static void
+test_file_pool_survives( void ) {
+  char path[ 64 ], uri[ 80 ];
+  snprintf( path, sizeof(path), "/tmp/rgroove-test-%d.pool", (int)getpid() );
+  snprintf( uri, sizeof(uri), "file:%s", path );
+  rg_pool_t * a = rg_pool_create( uri, 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( a );
+  rg_gaddr_t addr;
+  CU_ASSERT_EQUAL( rg_pool_alloc( a, 64UL, 1000UL, 0xabcUL, &addr ), RG_SUCCESS );
+  rg_pool_close( a ); /* no process holds it now */
+  rg_pool_t * b = rg_pool_open( uri, 0UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( b );
+  rg_groove_obj_info_t info;
+  CU_ASSERT_EQUAL( rg_pool_info( b, addr, &info ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( info.tag, 0xabcUL );
+  CU_ASSERT_EQUAL( info.sz, 1000UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( b ), RG_SUCCESS );
+  rg_pool_close( b );
+  CU_ASSERT_EQUAL( rg_pool_unlink( uri ), RG_SUCCESS );
+}
+
+int
+main( void ) {
+  static rg_test_t const tests[] = {
+    { "groove new rejects bad arguments",           test_groove_new_bad_args  },
+    { "groove join/delete reject bad arguments",    test_groove_join_bad_args },
+    { "volume add/remove",                          test_volume_add_remove    },
+    { "regions, shm backings and pool URIs",        test_region_and_shm       },
+    { "a file-backed pool outlives its processes",  test_file_pool_survives   },
+    { NULL, NULL }
+  };
+  return rg_test_main( "lifecycle", tests );
+}
