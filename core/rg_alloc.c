@@ -7,6 +7,11 @@
 
 static inline uint64_t rg_lowest_bit( uint64_t x ) { return x & (0UL - x); }
 
+/* rg_full_mask: the free bitfield of an empty superblock of cnt slots
+   (mask compares instead of popcounts: baseline x86-64 has no popcnt) */
+
+static inline uint64_t rg_full_mask( uint64_t cnt ) { return (1UL<<cnt) - 1UL; }
+
 static inline int
 rg_bits_in_range( uint64_t f,
                   uint64_t cnt ) {
@@ -60,30 +65,6 @@ rg_groove_stack_pop( rg_groove_t * g,
   }
 }
 
-/* Headers *************************************************************/
-
-int
-rg_groove_bits_valid( uint64_t   bits,
-                      uint64_t   exp_type,
-                      uint64_t * slot_szc,
-                      uint64_t * idx ) {
-  uint64_t type = rg_groove_hdr_type( bits );
-  uint64_t szc  = rg_groove_hdr_szc ( bits );
-  if( type!=exp_type || szc>=RG_GROOVE_SZC_CNT ) return 0;
-  uint64_t c = type==RG_GROOVE_HDR_TYPE_ALLOC ? szc : (uint64_t)rg_groove_szc_cfg[ szc ].parent_szc;
-  if( c>=RG_GROOVE_SZC_CNT ) return 0; /* a class-31 superblock sits in a volume, not a slot */
-  uint64_t i     = rg_groove_hdr_idx  ( bits );
-  uint64_t align = rg_groove_hdr_align( bits );
-  uint64_t sz    = rg_groove_hdr_sz   ( bits );
-  if( i>=(uint64_t)rg_groove_szc_cfg[ c ].obj_cnt ) return 0;
-  if( !align || (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) return 0;
-  uint64_t footprint = (rg_groove_obj_offset( align ) + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
-  if( footprint>(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint ) return 0;
-  *slot_szc = c;
-  *idx      = i;
-  return 1;
-}
-
 /* Allocation **********************************************************/
 
 static int rg_groove_take_obj( rg_groove_t * g, uint64_t c, uint64_t * obj, uint64_t * idx );
@@ -107,7 +88,7 @@ rg_groove_sb_create( rg_groove_t * g,
     uint64_t vol = rg_groove_vol_off( g, vi );
     if( RG_PARANOID ) {
       uint64_t hdr[4];
-      err = rg_mem_read( m, vol, hdr, sizeof(hdr) );
+      err = rg_mem_read_words( m, vol, hdr, 4UL );
       if( err ) return err;
       if( hdr[0]!=~RG_VOLUME_MAGIC || hdr[1]!=vi || hdr[3]>RG_VOLUME_INFO_MAX )
         return rg_err( RG_ERR_CORRUPT, "volume %lu from the pool has a bad header (magic %#lx idx %lu)", vi, hdr[0], hdr[1] );
@@ -125,8 +106,8 @@ rg_groove_sb_create( rg_groove_t * g,
 
   uint64_t cnt     = rg_groove_szc_cfg[ c ].obj_cnt;
   uint64_t meta[3] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, parent_idx, c, 16UL, rg_groove_sb_sz( c ) ),
-                       0UL, (1UL<<cnt) - 1UL };
-  err = rg_mem_write( m, sb, meta, sizeof(meta) );
+                       0UL, rg_full_mask( cnt ) };
+  err = rg_mem_write_words( m, sb, meta, 3UL );
   if( err ) return err;
   *sb_out = sb;
   return RG_SUCCESS;
@@ -155,7 +136,7 @@ rg_groove_take_obj( rg_groove_t * g,
 
   /* sb is ours (state X): only we may clear its bits */
   uint64_t meta[3];
-  err = rg_mem_read( m, sb, meta, sizeof(meta) );
+  err = rg_mem_read_words( m, sb, meta, 3UL );
   if( err ) return err;
   uint64_t f = meta[2];
   if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
@@ -207,8 +188,8 @@ rg_groove_alloc( rg_groove_t * g,
   int err = rg_groove_take_obj( g, c, &obj, &idx );
   if( RG_UNLIKELY( err ) ) return err;
 
-  rg_groove_hdr_t hdr = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
-  err = rg_mem_write( g->mem, obj, &hdr, sizeof(hdr) );
+  uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
+  err = rg_mem_write_words( g->mem, obj, hdr, 2UL );
   if( RG_UNLIKELY( err ) ) return err;
   *obj_off = obj + off_obj;
   return RG_SUCCESS;
@@ -216,7 +197,7 @@ rg_groove_alloc( rg_groove_t * g,
 
 /* Free ****************************************************************/
 
-static int rg_groove_slot_free( rg_groove_t * g, uint64_t h, uint64_t bits, uint64_t c, uint64_t idx );
+static int rg_groove_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx );
 
 /* rg_groove_reclaim: a class-c superblock just became empty.  It stays
    in circulation (someone may be allocating from it); instead try to
@@ -229,12 +210,24 @@ rg_groove_reclaim( rg_groove_t * g,
                    uint64_t      c ) {
   rg_mem_t const * m   = g->mem;
   uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t         t;
-  int err = rg_groove_stack_pop( g, c, &t );
+  uint64_t         t, w;
+
+  /* Peek before popping: the seed popped the top and pushed it back when
+     it was not empty, two CASes on a word every free-er shares; a look
+     at the top's bitfield leaves the stack alone in that common case. */
+  int err = rg_mem_load( m, rg_groove_inactive_off( g, c ), &w );
+  if( err || !rg_stk_off( w ) ) return err;
+  if( !rg_groove_sb_in_range( g, rg_stk_off( w ) ) )
+    return rg_err( RG_ERR_CORRUPT, "inactive stack %lu holds offset %#lx outside the volumes", c, rg_stk_off( w ) );
+  uint64_t f;
+  err = rg_mem_load( m, rg_stk_off( w ) + RG_SB_FREE_OFF, &f );
+  if( err || f!=rg_full_mask( cnt ) ) return err;
+
+  err = rg_groove_stack_pop( g, c, &t );
   if( err || !t ) return err;
 
   uint64_t meta[3];
-  err = rg_mem_read( m, t, meta, sizeof(meta) );
+  err = rg_mem_read_words( m, t, meta, 3UL );
   if( err ) return err;
   /* the seed checked a stale header here (spec section 11, item 1); this checks t's own */
   if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
@@ -242,14 +235,14 @@ rg_groove_reclaim( rg_groove_t * g,
     return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx on the inactive stack is bad (bits %#lx free %#lx)",
                    c, t, meta[0], meta[2] );
 
-  if( (uint64_t)__builtin_popcountl( meta[2] )<cnt ) return rg_groove_stack_push( g, c, t );
+  if( meta[2]!=rg_full_mask( cnt ) ) return rg_groove_stack_push( g, c, t ); /* not empty: back on the stack */
 
   uint64_t parent = rg_groove_szc_cfg[ c ].parent_szc;
   if( parent<RG_GROOVE_SZC_CNT ) {
     uint64_t pc, pidx;
     if( !rg_groove_bits_valid( meta[0], RG_GROOVE_HDR_TYPE_SUPERBLOCK, &pc, &pidx ) )
       return rg_err( RG_ERR_CORRUPT, "empty class %lu superblock at %#lx has a bad header %#lx", c, t, meta[0] );
-    err = rg_groove_slot_free( g, t, meta[0], pc, pidx );
+    err = rg_groove_slot_free( g, t, pc, pidx );
     return err==RG_ERR_INVAL ? RG_ERR_CORRUPT : err;
   }
 
@@ -257,7 +250,7 @@ rg_groove_reclaim( rg_groove_t * g,
   uint64_t vi  = (vol - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT;
   if( RG_PARANOID ) {
     uint64_t hdr[4];
-    err = rg_mem_read( m, vol, hdr, sizeof(hdr) );
+    err = rg_mem_read_words( m, vol, hdr, 4UL );
     if( err ) return err;
     if( hdr[0]!=RG_VOLUME_MAGIC || hdr[1]!=vi || hdr[3]>RG_VOLUME_INFO_MAX )
       return rg_err( RG_ERR_CORRUPT, "volume %lu being released has a bad header (magic %#lx idx %lu)", vi, hdr[0], hdr[1] );
@@ -267,57 +260,73 @@ rg_groove_reclaim( rg_groove_t * g,
   return err;
 }
 
-/* rg_groove_slot_free returns slot idx of class c, whose header at h
-   was read as bits, to its superblock. */
+/* rg_groove_revive puts a superblock that was full and just got one
+   free slot back into circulation: into this join's active slot if that
+   is empty, else onto the inactive stack.  The seed always displaced the
+   active superblock (which has more free slots) onto the stack, so the
+   next alloc had to pop again: a push and a pop on a word that every
+   worker shares, for nearly every free of a random workload. */
+
+static int
+rg_groove_revive( rg_groove_t * g,
+                  uint64_t      c,
+                  uint64_t      sb ) {
+  rg_mem_t const * m    = g->mem;
+  uint64_t         slot = rg_groove_active_off( g, c );
+  uint64_t         cur  = g->slot_seen[ c ];
+  int err = rg_mem_is_local( m ) ? rg_mem_load( m, slot, &cur ) : RG_SUCCESS;
+  if( !err && !cur ) {
+    err = rg_mem_cas( m, slot, 0UL, sb, &cur );
+    if( !err && !cur ) { g->slot_seen[ c ] = sb; return RG_SUCCESS; }
+    g->slot_seen[ c ] = cur;
+  }
+  return err ? err : rg_groove_stack_push( g, c, sb );
+}
+
+/* rg_groove_slot_free returns slot idx of class c, whose header is at
+   h, to its superblock. */
 
 static int
 rg_groove_slot_free( rg_groove_t * g,
                      uint64_t      h,
-                     uint64_t      bits,
                      uint64_t      c,
                      uint64_t      idx ) {
   rg_mem_t const * m   = g->mem;
   uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
   uint64_t         sb  = rg_groove_sb_hdr_off( h, c, idx );
   uint64_t         bit = 1UL<<idx;
-  int              err;
 
-  if( RG_PARANOID ) {
-    if( !rg_groove_sb_in_range( g, sb ) || ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) )
-      return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
-    uint64_t meta[3];
-    err = rg_mem_read( m, sb, meta, sizeof(meta) );
-    if( err ) return err;
-    if( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c )
-      return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
-    if( (meta[2] & bit) || !rg_bits_in_range( meta[2], cnt ) )
-      return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
+                       ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
+  uint64_t meta[3];
+  int err = rg_mem_read_words( m, sb, meta, 3UL );
+  if( RG_UNLIKELY( err ) ) return err;
+  if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
+
+  /* Mark the object dead, then set its bit with a CAS seeded with the
+     bitfield just read.  The seed set the bit with a fetch-and-add, which
+     two racing frees of one object would both apply (a carry into the
+     next slot); the CAS refuses a bit that is already set, so exactly one
+     of them wins and the other returns INVAL.  The dead mark is stored
+     first so that nobody can see the slot free with a live header. */
+  uint64_t f = meta[2], old;
+  if( (f & bit) || !rg_bits_in_range( f, cnt ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  err = rg_mem_store( m, h, 0UL );
+  for(;;) {
+    if( RG_UNLIKELY( err ) ) return err;
+    err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, f | bit, &old );
+    if( RG_LIKELY( !err && old==f ) ) break;
+    f = old;
+    if( !err && (f & bit) ) return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h );
+    if( !err && !rg_bits_in_range( f, cnt ) )
+      return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, f, cnt );
   }
 
-  /* Mark the object dead with a CAS, so only one of two racing frees
-     goes on to set the bit (the seed used a plain store). */
-  uint64_t seen;
-  err = rg_mem_cas( m, h, bits, 0UL, &seen );
-  if( err ) return err;
-  if( seen!=bits ) return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h );
-
-  uint64_t old;
-  err = rg_mem_fetch_set_bit( m, sb + RG_SB_FREE_OFF, bit, &old );
-  if( err ) return err;
-  if( RG_PARANOID && ( (old & bit) || !rg_bits_in_range( old, cnt ) ) )
-    return rg_err( RG_ERR_CORRUPT, "superblock at %#lx: freed bit %#lx into bitfield %#lx", sb, bit, old );
-
-  uint64_t n = (uint64_t)__builtin_popcountl( old );
-  if( !n ) { /* it was full, out of circulation: put it back in this join's slot */
-    uint64_t slot      = rg_groove_active_off( g, c );
-    uint64_t displaced = g->slot_seen[ c ];
-    err = rg_mem_xchg( m, slot, sb, &displaced );
-    if( err ) return err;
-    g->slot_seen[ c ] = sb;
-    if( displaced ) err = rg_groove_stack_push( g, c, displaced );
-    return err;
-  }
-  if( n+1UL==cnt ) return rg_groove_reclaim( g, c );
+  if( !old ) return rg_groove_revive( g, c, sb ); /* it was full, out of circulation */
+  if( (old | bit)==rg_full_mask( cnt ) ) return rg_groove_reclaim( g, c ); /* it just became empty */
   return RG_SUCCESS;
 }
 
@@ -329,16 +338,16 @@ rg_groove_free( rg_groove_t * g,
                    obj_off>=g->volume1_off ) )
     return rg_err( RG_ERR_INVAL, "free of %#lx: not inside this pool's volumes [%#lx,%#lx)", obj_off, g->volume0_off, g->volume1_off );
   uint64_t h = rg_groove_obj_hdr_off( obj_off );
-  rg_groove_hdr_t hdr;
-  int err = rg_mem_read( g->mem, h, &hdr, sizeof(hdr) );
+  uint64_t bits;
+  int err = rg_mem_load( g->mem, h, &bits );
   if( RG_UNLIKELY( err ) ) return err;
   uint64_t c, idx;
-  if( RG_UNLIKELY( !rg_groove_bits_valid( hdr.bits, RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ) )
+  if( RG_UNLIKELY( !rg_groove_bits_valid( bits, RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ) )
     return rg_err( RG_ERR_INVAL, "free of %#lx: no live allocation there (freed already, or not an object)", obj_off );
-  if( RG_UNLIKELY( obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) ) )
+  if( RG_UNLIKELY( obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( bits ) ) ) )
     return rg_err( RG_ERR_INVAL, "free of %#lx: not the first byte of the object at %#lx", obj_off,
-                   h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) );
-  return rg_groove_slot_free( g, h, hdr.bits, c, idx );
+                   h + rg_groove_obj_offset( rg_groove_hdr_align( bits ) ) );
+  return rg_groove_slot_free( g, h, c, idx );
 }
 
 int
@@ -349,16 +358,16 @@ rg_groove_obj_info( rg_groove_t const *    g,
   if( obj_off<g->volume0_off + RG_VOL_HDR_SZ + RG_GROOVE_BLOCK_FOOTPRINT + RG_GROOVE_HDR_FOOTPRINT || obj_off>=g->volume1_off )
     return rg_err( RG_ERR_INVAL, "%#lx is not inside this pool's volumes", obj_off );
   uint64_t h = rg_groove_obj_hdr_off( obj_off );
-  rg_groove_hdr_t hdr;
-  int err = rg_mem_read( g->mem, h, &hdr, sizeof(hdr) );
+  uint64_t hdr[2];
+  int err = rg_mem_read_words( g->mem, h, hdr, 2UL );
   if( err ) return err;
   uint64_t c, idx;
-  if( !rg_groove_bits_valid( hdr.bits, RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ||
-      obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( hdr.bits ) ) )
+  if( !rg_groove_bits_valid( hdr[0], RG_GROOVE_HDR_TYPE_ALLOC, &c, &idx ) ||
+      obj_off!=h + rg_groove_obj_offset( rg_groove_hdr_align( hdr[0] ) ) )
     return rg_err( RG_ERR_INVAL, "%#lx is not the first byte of a live allocation", obj_off );
-  info->align = rg_groove_hdr_align( hdr.bits );
-  info->sz    = rg_groove_hdr_sz( hdr.bits );
-  info->tag   = hdr.info;
+  info->align = rg_groove_hdr_align( hdr[0] );
+  info->sz    = rg_groove_hdr_sz( hdr[0] );
+  info->tag   = hdr[1];
   info->start = h + RG_GROOVE_HDR_FOOTPRINT;
   info->stop  = h + (uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
   return RG_SUCCESS;

@@ -121,11 +121,27 @@ rg_groove_sb_sz( uint64_t szc ) {
    for an allocation, its parent's for a superblock) and *idx its index
    there.  Returns 0 when not valid. */
 
-int
+static inline int
 rg_groove_bits_valid( uint64_t   bits,
                       uint64_t   exp_type,
                       uint64_t * slot_szc,
-                      uint64_t * idx );
+                      uint64_t * idx ) {
+  uint64_t type = rg_groove_hdr_type( bits );
+  uint64_t szc  = rg_groove_hdr_szc ( bits );
+  if( type!=exp_type || szc>=RG_GROOVE_SZC_CNT ) return 0;
+  uint64_t c = type==RG_GROOVE_HDR_TYPE_ALLOC ? szc : (uint64_t)rg_groove_szc_cfg[ szc ].parent_szc;
+  if( c>=RG_GROOVE_SZC_CNT ) return 0; /* a class-31 superblock sits in a volume, not a slot */
+  uint64_t i     = rg_groove_hdr_idx  ( bits );
+  uint64_t align = rg_groove_hdr_align( bits );
+  uint64_t sz    = rg_groove_hdr_sz   ( bits );
+  if( i>=(uint64_t)rg_groove_szc_cfg[ c ].obj_cnt ) return 0;
+  if( !align || (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) return 0;
+  uint64_t footprint = (rg_groove_obj_offset( align ) + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
+  if( footprint>(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint ) return 0;
+  *slot_szc = c;
+  *idx      = i;
+  return 1;
+}
 
 /* Inactive stacks (rg_alloc.c). */
 

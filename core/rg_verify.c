@@ -21,7 +21,7 @@ rg_sb_verify( rg_groove_t const * g,
   uint64_t         fp  = rg_groove_szc_cfg[ c ].obj_footprint;
   if( !rg_groove_sb_in_range( g, sb ) ) return RG_VERIFY_FAIL( "class %lu superblock offset %#lx out of range", c, sb );
   uint64_t meta[3];
-  int err = rg_mem_read( m, sb, meta, sizeof(meta) );
+  int err = rg_mem_read_words( m, sb, meta, 3UL );
   if( err ) return err;
   uint64_t bits = meta[0], f = meta[2];
   if( rg_groove_hdr_type( bits )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( bits )!=c ||
@@ -37,18 +37,18 @@ rg_sb_verify( rg_groove_t const * g,
   for( uint64_t i=0UL; i<cnt; i++ ) {
     if( (f>>i) & 1UL ) continue;
     uint64_t slot = sb + RG_GROOVE_BLOCK_FOOTPRINT + i*fp;
-    rg_groove_hdr_t hdr;
-    err = rg_mem_read( m, slot, &hdr, sizeof(hdr) );
+    uint64_t slot_bits;
+    err = rg_mem_load( m, slot, &slot_bits );
     if( err ) return err;
-    uint64_t type = rg_groove_hdr_type( hdr.bits ), sc, si;
-    if( !rg_groove_bits_valid( hdr.bits, type, &sc, &si ) || sc!=c || si!=i )
-      return RG_VERIFY_FAIL( "allocated slot %lu of superblock %#lx has a bad header %#lx", i, sb, hdr.bits );
+    uint64_t type = rg_groove_hdr_type( slot_bits ), sc, si;
+    if( !rg_groove_bits_valid( slot_bits, type, &sc, &si ) || sc!=c || si!=i )
+      return RG_VERIFY_FAIL( "allocated slot %lu of superblock %#lx has a bad header %#lx", i, sb, slot_bits );
     if( type==RG_GROOVE_HDR_TYPE_SUPERBLOCK ) {
-      err = rg_sb_verify( g, slot, rg_groove_hdr_szc( hdr.bits ), cnt, 0, usage );
+      err = rg_sb_verify( g, slot, rg_groove_hdr_szc( slot_bits ), cnt, 0, usage );
       if( err ) return err;
     } else {
       usage->objects++;
-      usage->object_bytes += rg_groove_hdr_sz( hdr.bits );
+      usage->object_bytes += rg_groove_hdr_sz( slot_bits );
     }
   }
   return RG_SUCCESS;
@@ -62,7 +62,7 @@ rg_volume_walk( rg_groove_t const * g,
   if( vi>=g->volume_max ) return rg_err( RG_ERR_INVAL, "volume %lu is outside [0,%lu)", vi, g->volume_max );
   uint64_t vol = rg_groove_vol_off( g, vi );
   uint64_t hdr[4];
-  int err = rg_mem_read( g->mem, vol, hdr, sizeof(hdr) );
+  int err = rg_mem_read_words( g->mem, vol, hdr, 4UL );
   if( err ) return err;
   if( (hdr[0]!=RG_VOLUME_MAGIC && hdr[0]!=~RG_VOLUME_MAGIC) || hdr[1]!=vi || hdr[3]>RG_VOLUME_INFO_MAX )
     return RG_VERIFY_FAIL( "volume %lu has a bad header (magic %#lx idx %lu info_sz %lu)", vi, hdr[0], hdr[1], hdr[3] );
@@ -92,7 +92,7 @@ rg_verify_pool( rg_groove_t const * g ) {
     if( n>=g->volume_max ) return RG_VERIFY_FAIL( "volume pool chain has a cycle" );
     if( i>=g->volume_max ) return RG_VERIFY_FAIL( "volume pool links to volume %lu of %lu", i, g->volume_max );
     uint64_t hdr[3];
-    err = rg_mem_read( m, rg_groove_vol_off( g, i ), hdr, sizeof(hdr) );
+    err = rg_mem_read_words( m, rg_groove_vol_off( g, i ), hdr, 3UL );
     if( err ) return err;
     if( hdr[0]!=~RG_VOLUME_MAGIC || hdr[1]!=i )
       return RG_VERIFY_FAIL( "volume %lu in the pool is not marked empty (magic %#lx idx %lu)", i, hdr[0], hdr[1] );

@@ -103,7 +103,7 @@ rg_groove_volume_remove( rg_groove_t * g,
 
   uint64_t hdr[4];
   uint64_t vol = rg_groove_vol_off( g, i );
-  err = rg_mem_read( g->mem, vol, hdr, sizeof(hdr) );
+  err = rg_mem_read_words( g->mem, vol, hdr, 4UL );
   if( err ) return err;
   if( hdr[0]!=~RG_VOLUME_MAGIC || hdr[1]!=i || hdr[3]>RG_VOLUME_INFO_MAX )
     return rg_err( RG_ERR_CORRUPT, "volume %lu taken from the pool has a bad header (magic %#lx idx %lu info_sz %lu)",

@@ -39,8 +39,10 @@ static rg_pool_t *
 rg_pool_join( rg_pool_backing_t * backing,
               uint64_t            cgroup_hint,
               int *               err ) {
-  rg_pool_t * pool = calloc( 1, sizeof(rg_pool_t) );
+  /* own cache lines: each thread's join is written on every alloc */
+  rg_pool_t * pool = aligned_alloc( 128UL, (sizeof(rg_pool_t) + 127UL) & ~127UL );
   if( !pool ) { *err = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
+  memset( pool, 0, sizeof(rg_pool_t) );
   pool->backing = backing;
   pool->mem     = rg_shm_mem( backing->shm );
   pool->groove  = rg_region_join( pool->ljoin, pool->mem, cgroup_hint, err );

@@ -28,10 +28,11 @@
      superblock offset divided by 512 (bits 0..36), not the seed's 9-bit
      tag: a remote pop spends microseconds between reading the top and
      its CAS (design.md, rule 3).
-   - Free marks the object dead with a CAS on its header instead of a
-     plain store, so of two concurrent frees of one object exactly one
-     succeeds and the other returns RG_ERR_INVAL (the seed could lose
-     the superblock's bitfield to a concurrent double free).
+   - Free sets the object's bit with a CAS that refuses a bit already
+     set, not a fetch-and-add, so of two concurrent frees of one object
+     exactly one succeeds and the other returns RG_ERR_INVAL (the seed
+     could carry into a neighbour's bit on a concurrent double free).
+     Paranoid or not, free marks the object dead before that CAS.
    - Free rejects an address that is not exactly an object's start (the
      seed freed the object for any address inside its first block).
    - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.
