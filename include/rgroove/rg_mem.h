@@ -39,6 +39,20 @@ typedef struct rg_mem_ops {
   int (*fence)( void * ctx );
 } rg_mem_ops_t;
 
+/* Counters a remote transport keeps per connection: what the allocator
+   cost in requests and round trips. */
+
+typedef struct rg_mem_stats {
+  uint64_t reads;         /* remote reads */
+  uint64_t writes;        /* remote writes */
+  uint64_t cas;           /* compare-and-swaps */
+  uint64_t cas_failed;    /* of which found another value than expected */
+  uint64_t faa;           /* fetch-and-adds */
+  uint64_t round_trips;   /* waits for a completion */
+  uint64_t bytes_read;
+  uint64_t bytes_written;
+} rg_mem_stats_t;
+
 typedef struct rg_mem {
   uint8_t *            base; /* region mapped here, or NULL for remote */
   uint64_t             size; /* region bytes */

@@ -7,12 +7,18 @@
                      children it forks afterwards)
      shm:/NAME       a POSIX shared-memory object on this host
      file:PATH       a file, mapped shared (survives restarts)
+     verbs://HOST[:PORT]
+                     a memory server (rgroove-server) reached over RDMA;
+                     the admission token comes from RGROOVE_TOKEN or the
+                     file RGROOVE_TOKEN_FILE names, the connect timeout
+                     from RGROOVE_TIMEOUT_MS (default 5000)
 
    Objects are named by global addresses (rg_base.h); where the pool is
    mapped in this process, rg_pool_laddr gives a pointer too.
 
    A handle belongs to one thread at a time.  Threads of one process
-   share a pool through rg_pool_dup, each with its own handle. */
+   share a pool through rg_pool_dup, each with its own handle (over
+   verbs, each with its own connection). */
 
 #include "rg_region.h"
 
@@ -30,11 +36,12 @@ rg_pool_create( char const * uri,
                 uint64_t     volume_max,
                 int *        opt_err );
 
-/* rg_pool_open attaches to an existing pool (shm:/ or file: URIs) with
+/* rg_pool_open attaches to an existing pool (shm:/, file: or verbs://) with
    concurrency-group hint cgroup_hint (use a different one per process
    or thread for the least contention).  Returns the handle or NULL with
    *opt_err set: RG_ERR_INVAL (bad URI, not an rgroove pool), RG_ERR_KEY
-   (no such pool) or RG_ERR_IO. */
+   (no such pool), RG_ERR_PERM (the server refused the token or
+   version) or RG_ERR_IO (no device, no server, a timeout). */
 
 rg_pool_t *
 rg_pool_open( char const * uri,
@@ -116,6 +123,25 @@ rg_pool_verify( rg_pool_t const * pool );
 int
 rg_pool_usage( rg_pool_t const *   pool,
                rg_groove_usage_t * usage );
+
+/* rg_pool_stats copies the handle's transport counters (requests and
+   round trips; all zero for shared memory, where operations are CPU
+   instructions).  Returns RG_SUCCESS or RG_ERR_INVAL. */
+
+int
+rg_pool_stats( rg_pool_t const * pool,
+               rg_mem_stats_t *  stats );
+
+/* rg_token_load reads the admission token from the environment:
+   RGROOVE_TOKEN (the token itself) or RGROOVE_TOKEN_FILE (a file holding
+   it; a trailing newline is dropped); none gives an empty token.
+   Returns RG_SUCCESS, or RG_ERR_INVAL (unreadable file, longer than
+   token_max). */
+
+int
+rg_token_load( void *     token,
+               uint64_t   token_max,
+               uint64_t * token_sz );
 
 /* rg_pool_groove returns the handle's groove join (for the rg_groove_*
    calls).  Valid until rg_pool_close. */

@@ -1,0 +1,67 @@
+#ifndef RGROOVE_TRANSPORT_VERBS_RG_VERBS_PRIVATE_H
+#define RGROOVE_TRANSPORT_VERBS_RG_VERBS_PRIVATE_H
+
+/* Shared by the verbs client and server: the connection handshake's
+   private data, device checks, and waiting for a CM event. */
+
+#include "rgroove/rg_verbs.h"
+#include "core/rg_err.h"
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#define RG_VERBS_MAGIC (0x72677276U) /* "rgrv" */
+
+/* The depth of outstanding RDMA reads and atomics a connection asks for:
+   rgroove waits for each before the next, so 1 suffices; more helps
+   nothing. */
+#define RG_VERBS_RD_ATOM (1U)
+
+/* Connect request: fits RC's 56 bytes of private data. */
+
+typedef struct __attribute__((packed)) rg_verbs_req {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t token_sz;
+  uint8_t  token[ RG_VERBS_TOKEN_MAX ];
+} rg_verbs_req_t;
+
+/* Accept: what a client needs to reach the region. */
+
+typedef struct __attribute__((packed)) rg_verbs_rep {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t addr;   /* region base in the server's address space */
+  uint64_t size;   /* region bytes */
+  uint32_t rkey;
+} rg_verbs_rep_t;
+
+/* Reject: why (fits the 148 bytes a reject may carry). */
+
+typedef struct __attribute__((packed)) rg_verbs_rej {
+  uint32_t magic;
+  int32_t  err;    /* RG_ERR_* */
+  char     reason[ 120 ];
+} rg_verbs_rej_t;
+
+_Static_assert( sizeof(rg_verbs_req_t)<=56,  "connect private data" );
+_Static_assert( sizeof(rg_verbs_rej_t)<=148, "reject private data" );
+
+/* rg_verbs_check_device: the device behind ctx supports 64-bit atomics,
+   RG_VERBS_RD_ATOM outstanding reads/atomics, and port is active.
+   Returns RG_SUCCESS or RG_ERR_IO with a message saying what to do. */
+
+int
+rg_verbs_check_device( struct ibv_context * ctx,
+                       uint8_t              port );
+
+/* rg_verbs_wait_event waits up to timeout_ms for the next CM event on
+   ch.  Returns RG_SUCCESS with *ev (ack it), RG_ERR_AGAIN when none came
+   in time, or RG_ERR_IO. */
+
+int
+rg_verbs_wait_event( struct rdma_event_channel * ch,
+                     int                         timeout_ms,
+                     struct rdma_cm_event **     ev );
+
+#endif /* RGROOVE_TRANSPORT_VERBS_RG_VERBS_PRIVATE_H */

@@ -1,0 +1,270 @@
+/* The verbs server: registers a region and admits clients.  After the
+   handshake it does nothing per operation: clients work one-sidedly. */
+
+#include "rg_verbs_private.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+typedef struct rg_verbs_peer {
+  struct rdma_cm_id *    id;
+  struct rg_verbs_peer * next;
+  uint64_t               serial;
+  int                    established;
+  char                   name[ 64 ];
+} rg_verbs_peer_t;
+
+struct rg_verbs_server {
+  rg_mem_t const *            mem;
+  struct rdma_event_channel * ch;
+  struct rdma_cm_id *         listen_id;
+  struct ibv_context *        ctx;      /* the device the region is registered with */
+  struct ibv_pd *             pd;
+  struct ibv_cq *             cq;       /* required by every QP; the server posts nothing */
+  struct ibv_mr *             mr;
+  rg_verbs_peer_t *           peers;
+  uint64_t                    peer_cnt;
+  uint64_t                    serial;
+  uint8_t                     token[ RG_VERBS_TOKEN_MAX ];
+  uint64_t                    token_sz;
+  rg_verbs_log_fn_t           log;
+  void *                      log_ctx;
+};
+
+static void
+rg_verbs_log( rg_verbs_server_t * s,
+              char const *        fmt,
+              ... ) {
+  char line[ 256 ];
+  va_list ap;
+  va_start( ap, fmt );
+  vsnprintf( line, sizeof(line), fmt, ap );
+  va_end( ap );
+  if( s->log ) s->log( s->log_ctx, line );
+  else         fprintf( stderr, "%s\n", line );
+}
+
+/* rg_verbs_server_register: register the region with the device that
+   first connects (a wildcard listener learns its device only then). */
+
+static int
+rg_verbs_server_register( rg_verbs_server_t *  s,
+                          struct ibv_context * ctx,
+                          uint8_t              port ) {
+  if( s->ctx ) return s->ctx==ctx ? RG_SUCCESS
+                    : rg_err( RG_ERR_IO, "a client came through a second RDMA device: listen on one address" );
+  int err = rg_verbs_check_device( ctx, port );
+  if( err ) return err;
+  struct rlimit rl;
+  if( geteuid() && !getrlimit( RLIMIT_MEMLOCK, &rl ) && rl.rlim_cur!=RLIM_INFINITY && rl.rlim_cur<s->mem->size )
+    return rg_err( RG_ERR_IO, "the memlock limit (%lu bytes) is below the region size (%lu bytes): raise it "
+                   "(ulimit -l unlimited, or LimitMEMLOCK=infinity for a service) or run as root", (uint64_t)rl.rlim_cur, s->mem->size );
+  if( !(s->pd = ibv_alloc_pd( ctx )) || !(s->cq = ibv_create_cq( ctx, 1, NULL, NULL, 0 )) )
+    return rg_err( RG_ERR_IO, "cannot create a protection domain or completion queue: %s", strerror( errno ) );
+  s->mr = ibv_reg_mr( s->pd, s->mem->base, s->mem->size,
+                      IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC );
+  if( !s->mr )
+    return rg_err( RG_ERR_IO, "cannot register the %lu-byte region: %s (raise the memlock limit, or use fewer volumes)",
+                   s->mem->size, strerror( errno ) );
+  s->ctx = ctx;
+  return RG_SUCCESS;
+}
+
+rg_verbs_server_t *
+rg_verbs_server_new( rg_mem_t const *  mem,
+                     char const *      addr,
+                     uint16_t          port,
+                     void const *      token,
+                     uint64_t          token_sz,
+                     rg_verbs_log_fn_t log,
+                     void *            log_ctx,
+                     int *             opt_err ) {
+  int dummy;
+  int * e = opt_err ? opt_err : &dummy;
+  if( !mem || !mem->base || !mem->size || token_sz>RG_VERBS_TOKEN_MAX || (token_sz && !token) ) {
+    *e = rg_err( RG_ERR_INVAL, "bad server arguments (no local region, or token over %lu bytes)", RG_VERBS_TOKEN_MAX );
+    return NULL;
+  }
+  rg_verbs_server_t * s = calloc( 1, sizeof(rg_verbs_server_t) );
+  if( !s ) { *e = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
+  s->mem      = mem;
+  s->token_sz = token_sz;
+  s->log      = log;
+  s->log_ctx  = log_ctx;
+  if( token_sz ) memcpy( s->token, token, token_sz );
+
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons( port ) };
+  *e = RG_SUCCESS;
+  if( addr && strcmp( addr, "0.0.0.0" ) && inet_pton( AF_INET, addr, &sin.sin_addr )!=1 )
+    *e = rg_err( RG_ERR_INVAL, "'%s' is not an IPv4 address", addr );
+  else if( !(s->ch = rdma_create_event_channel()) || rdma_create_id( s->ch, &s->listen_id, s, RDMA_PS_TCP ) )
+    *e = rg_err( RG_ERR_IO, "librdmacm unavailable (%s): is an RDMA device present (ibv_devices)?", strerror( errno ) );
+  else if( rdma_bind_addr( s->listen_id, (struct sockaddr *)&sin ) )
+    *e = rg_err( RG_ERR_IO, "cannot bind %s:%u: %s (is the address on an RDMA interface, the port free?)",
+                 addr ? addr : "0.0.0.0", port, strerror( errno ) );
+  else if( s->listen_id->verbs && (*e = rg_verbs_server_register( s, s->listen_id->verbs, s->listen_id->port_num )) ) ;
+  else if( rdma_listen( s->listen_id, 64 ) )
+    *e = rg_err( RG_ERR_IO, "cannot listen on %s:%u: %s", addr ? addr : "0.0.0.0", port, strerror( errno ) );
+  if( *e ) { rg_verbs_server_delete( s ); return NULL; }
+  return s;
+}
+
+static void
+rg_verbs_reject( rg_verbs_server_t * s,
+                 struct rdma_cm_id * id,
+                 int                 err,
+                 char const *        why ) {
+  rg_verbs_rej_t rej = { .magic = RG_VERBS_MAGIC, .err = err };
+  snprintf( rej.reason, sizeof(rej.reason), "%s", why );
+  rdma_reject( id, &rej, sizeof(rej) );
+  rg_verbs_log( s, "rejected a client: %s", why );
+}
+
+static void
+rg_verbs_peer_name( struct rdma_cm_id * id,
+                    char *              name,
+                    size_t              sz ) {
+  struct sockaddr_in const * sin = (struct sockaddr_in const *)rdma_get_peer_addr( id );
+  char ip[ INET_ADDRSTRLEN ] = "?";
+  if( sin && sin->sin_family==AF_INET ) inet_ntop( AF_INET, &sin->sin_addr, ip, sizeof(ip) );
+  snprintf( name, sz, "%s:%u", ip, sin ? ntohs( sin->sin_port ) : 0U );
+}
+
+/* rg_verbs_admit handles a connect request on a new id: check the
+   handshake, give the id a queue pair, accept with the region's key. */
+
+static void
+rg_verbs_admit( rg_verbs_server_t *          s,
+                struct rdma_cm_event const * ev ) {
+  struct rdma_cm_id * id = ev->id;
+  rg_verbs_req_t req = {0};
+  if( ev->param.conn.private_data && ev->param.conn.private_data_len>=sizeof(req) )
+    memcpy( &req, ev->param.conn.private_data, sizeof(req) );
+  char why[ 112 ];
+  if( req.magic!=RG_VERBS_MAGIC ) { rg_verbs_reject( s, id, RG_ERR_PERM, "not an rgroove client" ); return; }
+  if( req.version!=RG_VERBS_PROTO_VERSION ) {
+    snprintf( why, sizeof(why), "protocol version %u, this server speaks %u: use matching rgroove versions",
+              req.version, RG_VERBS_PROTO_VERSION );
+    rg_verbs_reject( s, id, RG_ERR_PERM, why );
+    return;
+  }
+  uint8_t diff = (uint8_t)(req.token_sz!=s->token_sz);
+  for( uint64_t i=0UL; i<RG_VERBS_TOKEN_MAX; i++ ) diff |= (uint8_t)(i<s->token_sz ? req.token[i]^s->token[i] : 0);
+  if( diff ) { rg_verbs_reject( s, id, RG_ERR_PERM, "wrong admission token: use the server's token (RGROOVE_TOKEN)" ); return; }
+  if( rg_verbs_server_register( s, id->verbs, id->port_num ) ) { rg_verbs_reject( s, id, RG_ERR_IO, rg_errmsg() ); return; }
+
+  rg_verbs_peer_t * p = calloc( 1, sizeof(rg_verbs_peer_t) );
+  struct ibv_qp_init_attr qa = {
+    .send_cq = s->cq, .recv_cq = s->cq, .qp_type = IBV_QPT_RC,
+    .cap = { .max_send_wr = 1, .max_recv_wr = 1, .max_send_sge = 1, .max_recv_sge = 1 },
+  };
+  if( !p || rdma_create_qp( id, s->pd, &qa ) ) {
+    free( p );
+    rg_verbs_reject( s, id, RG_ERR_IO, "the server could not create a queue pair" );
+    return;
+  }
+  struct ibv_device_attr dev;
+  ibv_query_device( id->verbs, &dev );
+  rg_verbs_rep_t rep = { .magic = RG_VERBS_MAGIC, .version = RG_VERBS_PROTO_VERSION,
+                         .addr = (uint64_t)(uintptr_t)s->mem->base, .size = s->mem->size, .rkey = s->mr->rkey };
+  /* a request's depths arrive from this side's point of view: the
+     client's initiator depth is what we must be able to respond to */
+  uint8_t want = ev->param.conn.responder_resources;
+  struct rdma_conn_param cp = {
+    .private_data = &rep, .private_data_len = sizeof(rep),
+    .responder_resources = (uint8_t)(want < dev.max_qp_rd_atom ? want : dev.max_qp_rd_atom),
+    .initiator_depth = 0, .rnr_retry_count = 7,
+  };
+  if( rdma_accept( id, &cp ) ) {
+    rg_verbs_log( s, "accept failed: %s", strerror( errno ) );
+    rdma_destroy_qp( id );
+    free( p );
+    return;
+  }
+  p->id     = id;
+  p->serial = ++s->serial;
+  rg_verbs_peer_name( id, p->name, sizeof(p->name) );
+  p->next   = s->peers;
+  s->peers  = p;
+  id->context = p;
+}
+
+static void
+rg_verbs_drop( rg_verbs_server_t * s,
+               rg_verbs_peer_t *   p,
+               char const *        why ) {
+  for( rg_verbs_peer_t ** pp=&s->peers; *pp; pp=&(*pp)->next ) {
+    if( *pp!=p ) continue;
+    *pp = p->next;
+    if( p->established ) s->peer_cnt--;
+    rg_verbs_log( s, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
+    rdma_destroy_qp( p->id );
+    rdma_destroy_id( p->id );
+    free( p );
+    return;
+  }
+}
+
+int
+rg_verbs_server_poll( rg_verbs_server_t * s,
+                      int                 timeout_ms ) {
+  struct rdma_cm_event * ev;
+  int err = rg_verbs_wait_event( s->ch, timeout_ms, &ev );
+  if( err ) return err==RG_ERR_AGAIN ? RG_SUCCESS : err;
+  rg_verbs_peer_t * p = ev->id==s->listen_id ? NULL : ev->id->context;
+  switch( ev->event ) {
+  case RDMA_CM_EVENT_CONNECT_REQUEST:
+    rg_verbs_admit( s, ev );
+    rdma_ack_cm_event( ev );
+    break;
+  case RDMA_CM_EVENT_ESTABLISHED:
+    rdma_ack_cm_event( ev );
+    if( p ) {
+      p->established = 1;
+      s->peer_cnt++;
+      rg_verbs_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
+    }
+    break;
+  case RDMA_CM_EVENT_DISCONNECTED:
+  case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+  case RDMA_CM_EVENT_CONNECT_ERROR:
+  case RDMA_CM_EVENT_UNREACHABLE:
+  case RDMA_CM_EVENT_REJECTED: {
+    char const * why = ev->event==RDMA_CM_EVENT_DISCONNECTED ? "disconnected" : rdma_event_str( ev->event );
+    rdma_ack_cm_event( ev );
+    if( p ) rg_verbs_drop( s, p, why );
+    break;
+  }
+  case RDMA_CM_EVENT_DEVICE_REMOVAL:
+    rdma_ack_cm_event( ev );
+    return rg_err( RG_ERR_IO, "the RDMA device was removed" );
+  default:
+    rdma_ack_cm_event( ev );
+  }
+  return RG_SUCCESS;
+}
+
+uint64_t rg_verbs_server_client_cnt( rg_verbs_server_t const * s ) { return s->peer_cnt; }
+int      rg_verbs_server_fd        ( rg_verbs_server_t const * s ) { return s->ch->fd;    }
+
+void
+rg_verbs_server_delete( rg_verbs_server_t * s ) {
+  if( !s ) return;
+  while( s->peers ) {
+    rdma_disconnect( s->peers->id );
+    rg_verbs_drop( s, s->peers, "disconnected by the server" );
+  }
+  if( s->listen_id ) rdma_destroy_id( s->listen_id );
+  if( s->mr ) ibv_dereg_mr( s->mr );
+  if( s->cq ) ibv_destroy_cq( s->cq );
+  if( s->pd ) ibv_dealloc_pd( s->pd );
+  if( s->ch ) rdma_destroy_event_channel( s->ch );
+  free( s );
+}
