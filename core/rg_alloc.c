@@ -135,21 +135,39 @@ rg_groove_take_obj( rg_groove_t * g,
   if( err ) return err;
 
   /* sb is ours (state X): only we may clear its bits */
-  uint64_t meta[3];
-  err = rg_mem_read_words( m, sb, meta, 3UL );
-  if( err ) return err;
-  uint64_t f = meta[2];
-  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
-                       rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
-                       rg_groove_hdr_szc ( meta[0] )!=c || !f || !rg_bits_in_range( f, cnt ) ) )
-    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is bad (bits %#lx free %#lx)", c, sb, meta[0], f );
-
-  uint64_t b = rg_lowest_bit( f );
-  uint64_t old;
-  err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, b, &old );
-  if( err ) return err;
-  if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, cnt ) ) )
-    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+  uint64_t b, old;
+  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && g->free_seen[ c ] ) {
+    /* Remote, and a superblock this join validated before: claim with a
+       CAS seeded by the bitfield left there last time, one round trip
+       instead of a read and a fetch-and-sub.  Others can only have set
+       bits since (we hold it), so a wrong seed costs one retry. */
+    uint64_t f = g->free_seen[ c ];
+    for(;;) {
+      b = rg_lowest_bit( f );
+      err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, f & ~b, &old );
+      if( err ) return err;
+      if( old==f ) break;
+      if( !old || !rg_bits_in_range( old, cnt ) )
+        return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation has bitfield %#lx", c, sb, old );
+      f = old;
+    }
+  } else {
+    uint64_t meta[3];
+    err = rg_mem_read_words( m, sb, meta, 3UL );
+    if( err ) return err;
+    uint64_t f = meta[2];
+    if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
+                         rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
+                         rg_groove_hdr_szc ( meta[0] )!=c || !f || !rg_bits_in_range( f, cnt ) ) )
+      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is bad (bits %#lx free %#lx)", c, sb, meta[0], f );
+    b = rg_lowest_bit( f );
+    err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, b, &old );
+    if( err ) return err;
+    if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, cnt ) ) )
+      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+  }
+  g->sb_seen  [ c ] = sb;
+  g->free_seen[ c ] = old & ~b;
 
   if( old!=b ) { /* slots remain: back into circulation */
     uint64_t displaced = 0UL; /* we emptied the slot above */
@@ -214,8 +232,13 @@ rg_groove_reclaim( rg_groove_t * g,
 
   /* Peek before popping: the seed popped the top and pushed it back when
      it was not empty, two CASes on a word every free-er shares; a look
-     at the top's bitfield leaves the stack alone in that common case. */
+     at the top's bitfield leaves the stack alone in that common case.
+     Remotely a peek is a round trip: after finding the stack empty, the
+     next 63 empty events of the class skip it (reclaim is best effort:
+     the seed too reclaims at most one superblock per event). */
+  if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
   int err = rg_mem_load( m, rg_groove_inactive_off( g, c ), &w );
+  if( !err && !rg_stk_off( w ) && !rg_mem_is_local( m ) ) g->reclaim_skip[ c ] = 63UL;
   if( err || !rg_stk_off( w ) ) return err;
   if( !rg_groove_sb_in_range( g, rg_stk_off( w ) ) )
     return rg_err( RG_ERR_CORRUPT, "inactive stack %lu holds offset %#lx outside the volumes", c, rg_stk_off( w ) );
@@ -299,11 +322,21 @@ rg_groove_slot_free( rg_groove_t * g,
   if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
                        ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
-  uint64_t meta[3];
-  int err = rg_mem_read_words( m, sb, meta, 3UL );
-  if( RG_UNLIKELY( err ) ) return err;
-  if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c ) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
+  uint64_t meta[3] = { 0UL, 0UL, 0UL };
+  int err = RG_SUCCESS;
+  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
+    /* Remote, and a superblock this join validated before (the object's
+       live header means it still holds that object, so it is still
+       that superblock): seed the CAS below with the bitfield seen last,
+       saving the read.  A cached set bit is not trusted: it may be
+       stale, so that case reads. */
+    meta[2] = g->free_seen[ c ];
+  } else {
+    err = rg_mem_read_words( m, sb, meta, 3UL );
+    if( RG_UNLIKELY( err ) ) return err;
+    if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c ) )
+      return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
+  }
 
   /* Mark the object dead, then set its bit with a CAS seeded with the
      bitfield just read.  The seed set the bit with a fetch-and-add, which
@@ -324,6 +357,8 @@ rg_groove_slot_free( rg_groove_t * g,
     if( !err && !rg_bits_in_range( f, cnt ) )
       return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, f, cnt );
   }
+  g->sb_seen  [ c ] = sb;
+  g->free_seen[ c ] = f | bit;
 
   if( !old ) return rg_groove_revive( g, c, sb ); /* it was full, out of circulation */
   if( (old | bit)==rg_full_mask( cnt ) ) return rg_groove_reclaim( g, c ); /* it just became empty */

@@ -73,6 +73,13 @@ struct rg_groove {
   uint64_t         volume_max;
   uint64_t         cgroup_hint;
   uint64_t         slot_seen[ RG_GROOVE_SZC_CNT ]; /* last value seen in this join's active slots */
+
+  /* Remote joins only, to save round trips: per class, the superblock
+     this join last claimed from or freed into, the bitfield it left
+     there, and how many more empty events may skip the reclaim peek. */
+  uint64_t         sb_seen     [ RG_GROOVE_SZC_CNT ];
+  uint64_t         free_seen   [ RG_GROOVE_SZC_CNT ];
+  uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
 };
 
 _Static_assert( sizeof(struct rg_groove)<=RG_GROOVE_LJOIN_FOOTPRINT, "update RG_GROOVE_LJOIN_FOOTPRINT" );

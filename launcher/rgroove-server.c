@@ -37,12 +37,15 @@ usage( FILE * f ) {
     "                   RGROOVE_TOKEN_FILE from the environment; none: an empty token)\n"
     "  --ready-file F   create F once listening (for scripts)\n"
     "  --verify         verify the pool and exit (0 if it is sound) without serving\n"
+    "  --recover        first repair what clients that died mid-operation left\n"
+    "                   (with --verify, or when re-serving an existing pool)\n"
     "  --quiet          log only errors\n"
     "  --help           this text\n"
     "\n"
-    "Logs every connect, reject and disconnect.  SIGUSR1 verifies the pool when no\n"
-    "client is attached; SIGINT or SIGTERM disconnect everyone, verify the now quiet\n"
-    "pool and exit (status 3 if verify fails).\n", RG_VERBS_PORT_DEFAULT );
+    "Logs every connect, reject and disconnect.  SIGUSR1 repairs (see --recover) and\n"
+    "verifies the pool when no client is attached; SIGINT or SIGTERM disconnect\n"
+    "everyone, repair and verify the now quiet pool and exit (status 3 if it is\n"
+    "not sound).\n", RG_VERBS_PORT_DEFAULT );
 }
 
 static int quiet;
@@ -59,16 +62,27 @@ log_line( void *       ctx,
   fflush( stdout );
 }
 
-/* verify_pool walks the quiescent pool: circulation, then every volume. */
+/* check_pool runs on a quiet pool: repair what clients that died left
+   (when recover is set), then verify circulation and every volume. */
 
 static int
-verify_pool( rg_mem_t const * mem ) {
+check_pool( rg_mem_t const * mem,
+            int              recover ) {
   uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)));
   int err;
-  rg_groove_t * g = rg_region_join( ljoin, mem, 0UL, &err );
-  rg_groove_usage_t u;
-  if( g && !(err = rg_groove_verify( g )) ) err = rg_groove_usage( g, &u );
   char line[ 256 ];
+  rg_groove_t * g = rg_region_join( ljoin, mem, 0UL, &err );
+  rg_groove_recovery_t rec = {0};
+  if( g && recover ) {
+    err = rg_groove_recover( g, &rec );
+    if( !err && (rec.slots_freed || rec.superblocks_recirculated || rec.volumes_released) ) {
+      snprintf( line, sizeof(line), "recover: freed %lu slot(s) and recirculated %lu superblock(s) left by dead clients, released %lu volume(s)",
+                rec.slots_freed, rec.superblocks_recirculated, rec.volumes_released );
+      log_line( NULL, line );
+    }
+  }
+  rg_groove_usage_t u;
+  if( g && !err && !(err = rg_groove_verify( g )) ) err = rg_groove_usage( g, &u );
   if( err ) snprintf( line, sizeof(line), "verify: %s: %s", rg_strerror( err ), rg_errmsg() );
   else snprintf( line, sizeof(line), "verify: success (%lu live objects, %lu bytes, %lu superblocks, %lu volume(s) in use, %lu empty)",
                  u.objects, u.object_bytes, u.superblocks, u.volumes_in_use, u.volumes_empty );
@@ -112,15 +126,15 @@ main( int     argc,
       char ** argv ) {
   char const * pool_uri = "anon", * addr = "0.0.0.0", * token_file = NULL, * ready_file = NULL;
   unsigned long volumes = 1UL, port = RG_VERBS_PORT_DEFAULT;
-  int verify_only = 0;
+  int verify_only = 0, recover = 0;
   static struct option const opts[] = {
     { "pool", required_argument, NULL, 'P' }, { "volumes", required_argument, NULL, 'v' },
     { "addr", required_argument, NULL, 'a' }, { "port", required_argument, NULL, 'p' },
     { "token-file", required_argument, NULL, 't' }, { "ready-file", required_argument, NULL, 'r' },
-    { "verify", no_argument, NULL, 'V' }, { "quiet", no_argument, NULL, 'q' },
+    { "verify", no_argument, NULL, 'V' }, { "recover", no_argument, NULL, 'R' }, { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
   };
-  for( int c; (c = getopt_long( argc, argv, "P:v:a:p:t:r:Vqh", opts, NULL ))!=-1; ) {
+  for( int c; (c = getopt_long( argc, argv, "P:v:a:p:t:r:VRqh", opts, NULL ))!=-1; ) {
     switch( c ) {
     case 'P': pool_uri   = optarg; break;
     case 'v': volumes    = strtoul( optarg, NULL, 0 ); break;
@@ -129,6 +143,7 @@ main( int     argc,
     case 't': token_file = optarg; break;
     case 'r': ready_file = optarg; break;
     case 'V': verify_only = 1; break;
+    case 'R': recover = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage( stdout ); return 0;
     default:  usage( stderr ); return 2;
@@ -151,7 +166,7 @@ main( int     argc,
   rg_region_info_t info;
   if( rg_region_query( mem, &info ) ) { fprintf( stderr, "rgroove-server: %s is not a pool: %s\n", pool_uri, rg_errmsg() ); return 1; }
   if( !created || verify_only ) {
-    int err = verify_pool( mem );
+    int err = check_pool( mem, recover );
     if( verify_only || err ) { rg_shm_close( shm ); return err ? 3 : 0; }
   }
 
@@ -179,12 +194,12 @@ main( int     argc,
     if( verify_requested ) {
       verify_requested = 0;
       if( rg_verbs_server_client_cnt( srv ) ) log_line( NULL, "verify: skipped, clients are attached (the pool must be quiet)" );
-      else if( verify_pool( mem ) ) status = 3;
+      else if( check_pool( mem, 1 ) ) status = 3;
     }
   }
   log_line( NULL, "shutting down" );
   rg_verbs_server_delete( srv );
-  if( verify_pool( mem ) ) status = 3;
+  if( check_pool( mem, 1 ) ) status = 3;
   rg_shm_close( shm );
   return status;
 }

@@ -1,5 +1,10 @@
 /* Allocation and free on one join: alignments, sizes, headers, errors,
-   exhaustion, bad frees, corruption and the widened stack version. */
+   exhaustion, bad frees, corruption and the widened stack version.
+
+   One suite for every transport: RG_TEST_POOL names the pool (default
+   "anon", shared memory in this process; "verbs://HOST:PORT" for a
+   memory server, whose region each test formats afresh through the
+   connection).  Memory is touched only through the pool's rg_mem_t. */
 
 #include "rg_test.h"
 #include "rgroove/rgroove.h"
@@ -10,9 +15,25 @@
 static rg_pool_t *   pool;
 static rg_groove_t * g;
 
+static char const *
+pool_uri( void ) {
+  char const * uri = getenv( "RG_TEST_POOL" );
+  return uri && uri[0] ? uri : "anon";
+}
+
 static void
 setup( uint64_t volume_cnt ) {
-  pool = rg_pool_create( "anon", volume_cnt, volume_cnt, NULL );
+  char const * uri = pool_uri();
+  if( !strcmp( uri, "anon" ) ) {
+    pool = rg_pool_create( uri, volume_cnt, volume_cnt, NULL );
+  } else { /* a server's region: format it for this test, then join */
+    pool = rg_pool_open( uri, 0UL, NULL );
+    CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+    CU_ASSERT_EQUAL_FATAL( rg_region_new( rg_groove_mem( rg_pool_groove( pool ) ), volume_cnt, volume_cnt ), RG_SUCCESS );
+    rg_pool_close( pool );
+    pool = rg_pool_open( uri, 0UL, NULL );
+  }
+  if( !pool ) printf( "\n  cannot open %s: %s\n", uri, rg_errmsg() );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   g = rg_pool_groove( pool );
 }
@@ -22,7 +43,19 @@ teardown( void ) {
   rg_pool_close( pool );
 }
 
-static uint8_t * laddr( uint64_t off ) { return rg_groove_mem( g )->base + off; }
+static uint64_t
+peek( uint64_t off ) {
+  uint64_t v = 0UL;
+  CU_ASSERT_EQUAL_FATAL( rg_mem_load( rg_groove_mem( g ), off, &v ), RG_SUCCESS );
+  return v;
+}
+
+static void
+poke( uint64_t off,
+      uint64_t v ) {
+  CU_ASSERT_EQUAL_FATAL( rg_mem_store( rg_groove_mem( g ), off, v ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_mem_fence( rg_groove_mem( g ) ), RG_SUCCESS );
+}
 
 static void
 check_obj( uint64_t obj,
@@ -33,7 +66,8 @@ check_obj( uint64_t obj,
   CU_ASSERT_EQUAL_FATAL( rg_groove_obj_info( g, obj, &info ), RG_SUCCESS );
   uint64_t a = align ? align : 16UL;
   CU_ASSERT_FATAL( !(obj % a) );
-  CU_ASSERT_FATAL( !((uintptr_t)laddr( obj ) % a) );
+  uint8_t * p = rg_pool_laddr( pool, rg_gaddr( 0UL, obj ) );
+  CU_ASSERT_FATAL( !p || !((uintptr_t)p % a) ); /* where mapped, the pointer is aligned too */
   CU_ASSERT_EQUAL_FATAL( info.align, a );
   CU_ASSERT_EQUAL_FATAL( info.sz, sz );
   CU_ASSERT_EQUAL_FATAL( info.tag, tag );
@@ -52,7 +86,9 @@ test_alignments_and_sizes( void ) {
       uint64_t tag = lg*100UL + i;
       CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, align, sizes[i], tag, &objs[n] ), RG_SUCCESS );
       check_obj( objs[n], align, sizes[i], tag );
-      memset( laddr( objs[n] ), 0xa5, sizes[i] );
+      static uint8_t fill[ 1000000 ];
+      memset( fill, 0xa5, sizes[i] );
+      CU_ASSERT_EQUAL_FATAL( rg_pool_write( pool, rg_gaddr( 0UL, objs[n] ), fill, sizes[i] ), RG_SUCCESS );
       n++;
     }
   }
@@ -138,8 +174,8 @@ test_bad_frees( void ) {
   rg_groove_usage_t before, after;
   CU_ASSERT_EQUAL( rg_groove_usage( g, &before ), RG_SUCCESS );
 
-  uint64_t sb = rg_groove_sb_hdr_off( rg_groove_obj_hdr_off( a ), rg_groove_hdr_szc( *(uint64_t *)laddr( rg_groove_obj_hdr_off( a ) ) ),
-                                      rg_groove_hdr_idx( *(uint64_t *)laddr( rg_groove_obj_hdr_off( a ) ) ) );
+  uint64_t sb = rg_groove_sb_hdr_off( rg_groove_obj_hdr_off( a ), rg_groove_hdr_szc( peek( rg_groove_obj_hdr_off( a ) ) ),
+                                      rg_groove_hdr_idx( peek( rg_groove_obj_hdr_off( a ) ) ) );
   uint64_t bad[] = {
     8UL, RG_REGION_GROOVE_OFF + 16UL,            /* foreign: header and shared state */
     g->volume0_off + 16UL,                       /* the volume header */
@@ -181,60 +217,117 @@ test_corruption_detected( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 1UL, &a ), RG_SUCCESS );
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 2UL, &b ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
-  uint64_t * hdr = (uint64_t *)laddr( rg_groove_obj_hdr_off( b ) );
-  uint64_t saved = *hdr;
+  uint64_t hdr   = rg_groove_obj_hdr_off( b );
+  uint64_t saved = peek( hdr );
 
   /* object headers are checked by the volume walk (rg_groove_verify
      checks what is in circulation, as in the seed) */
-  *hdr = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, 5UL, 0UL, 16UL, 100UL ); /* wrong slot index */
+  poke( hdr, rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, 5UL, 0UL, 16UL, 100UL ) ); /* wrong slot index */
   CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
   CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "bad header" ) );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
-  *hdr = 0x1234UL;                                                              /* garbage */
+  poke( hdr, 0x1234UL );                                                              /* garbage */
   CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
-  *hdr = saved;
+  poke( hdr, saved );
   CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   uint64_t h  = rg_groove_obj_hdr_off( a );
-  uint64_t sb = rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( *(uint64_t *)laddr( h ) ) );
-  uint64_t * free_objs = (uint64_t *)laddr( sb + RG_SB_FREE_OFF );
-  uint64_t saved_free = *free_objs;
-  *free_objs |= 1UL<<50;                                                       /* bit beyond obj_cnt */
+  uint64_t sb = rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( peek( h ) ) );
+  uint64_t saved_free = peek( sb + RG_SB_FREE_OFF );
+  poke( sb + RG_SB_FREE_OFF, saved_free | (1UL<<50) );                               /* bit beyond obj_cnt */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
-  *free_objs = 0UL;                                                            /* full, yet active */
+  poke( sb + RG_SB_FREE_OFF, 0UL );                                                   /* full, yet active */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
-  *free_objs = saved_free;
-  uint64_t * sb_bits = (uint64_t *)laddr( sb );
-  uint64_t saved_sb = *sb_bits;
-  *sb_bits ^= 1UL<<22;                                                         /* wrong class */
+  poke( sb + RG_SB_FREE_OFF, saved_free );
+  uint64_t saved_sb = peek( sb );
+  poke( sb, saved_sb ^ (1UL<<22) );                                                   /* wrong class */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
-  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_ERR_INVAL ); /* free refuses, changes nothing */
-  *sb_bits = saved_sb;
+  /* a join that has not validated this superblock yet refuses the free
+     (a remote join trusts a superblock it validated earlier; verify is
+     what finds corruption that appears later) */
+  rg_pool_t * fresh = rg_pool_dup( pool, 7UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( fresh );
+  CU_ASSERT_EQUAL( rg_groove_free( rg_pool_groove( fresh ), a ), RG_ERR_INVAL ); /* refused, nothing changed */
+  rg_pool_close( fresh );
+  poke( sb, saved_sb );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
 
-  uint64_t * vol_magic = (uint64_t *)laddr( g->volume0_off );
-  *vol_magic = 42UL;
+  poke( g->volume0_off, 42UL );
   CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT );
-  *vol_magic = RG_VOLUME_MAGIC;
+  poke( g->volume0_off, RG_VOLUME_MAGIC );
 
-  uint64_t * stk = (uint64_t *)laddr( rg_groove_inactive_off( g, 3UL ) );      /* a stack pointing at itself */
-  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  uint64_t stk  = rg_groove_inactive_off( g, 3UL );                                   /* a stack pointing at itself */
   uint64_t fake = g->volume0_off + (1UL<<20);
-  *(uint64_t *)laddr( fake ) = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, 0UL, 3UL, 16UL, rg_groove_sb_sz( 3UL ) );
-  *(uint64_t *)laddr( fake + RG_SB_INFO_OFF ) = fake;
-  *(uint64_t *)laddr( fake + RG_SB_FREE_OFF ) = 1UL;
-  *stk = rg_stk_next( 0UL, fake );
-  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
-  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "cycle" ) );
-  *stk = rg_stk_next( 0UL, 12345UL * 512UL + (1UL<<44) );                     /* out of range */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  poke( fake, rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, 0UL, 3UL, 16UL, rg_groove_sb_sz( 3UL ) ) );
+  poke( fake + RG_SB_INFO_OFF, fake );
+  poke( fake + RG_SB_FREE_OFF, 1UL );
+  poke( stk, rg_stk_next( 0UL, fake ) );
+  if( rg_mem_is_local( rg_groove_mem( g ) ) ) { /* a million remote reads to find the cycle is too slow a test */
+    CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
+    CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "cycle" ) );
+  }
+  poke( stk, rg_stk_next( 0UL, 12345UL * 512UL + (1UL<<44) ) );                     /* out of range */
   uint64_t obj;
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
   CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 2000UL, 0UL, &obj ), RG_ERR_CORRUPT ); /* alloc pops it: refused, no crash */
-  *stk = 0UL;
+  poke( stk, 0UL );
   CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  teardown();
+}
+
+/* What a client that died mid-operation leaves behind, and recovery. */
+
+static void
+test_recovery( void ) {
+  setup( 2UL );
+  rg_groove_recovery_t rec;
+  CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS ); /* a sound groove is left alone */
+  CU_ASSERT_EQUAL( rec.slots_freed + rec.superblocks_recirculated + rec.volumes_released, 0UL );
+
+  /* an alloc that claimed its slot but died before writing the header */
+  uint64_t a, b;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 1UL, &a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 2UL, &b ), RG_SUCCESS );
+  poke( rg_groove_obj_hdr_off( a ), 0UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
+  CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.slots_freed, 1UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 1UL );                             /* b survived */
+
+  /* a superblock taken out of its active slot by a client that died */
+  uint64_t slot = rg_groove_active_off( g, 0UL );
+  uint64_t sb   = peek( slot );
+  CU_ASSERT_FATAL( sb!=0UL );
+  poke( slot, 0UL );
+  g->slot_seen[ 0 ] = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 1UL );
+  CU_ASSERT_EQUAL( rg_stk_off( peek( rg_groove_inactive_off( g, 0UL ) ) ), sb );
+  uint64_t c;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 100UL, 3UL, &c ), RG_SUCCESS ); /* it serves allocations again */
+  CU_ASSERT_EQUAL( rg_groove_sb_hdr_off( rg_groove_obj_hdr_off( c ), 0UL, rg_groove_hdr_idx( peek( rg_groove_obj_hdr_off( c ) ) ) ), sb );
+
+  /* a volume taken from the pool whose top superblock was never written */
+  uint64_t vi;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_pool_acquire( g, &vi ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( vi, 1UL );
+  poke( rg_groove_vol_off( g, vi ), RG_VOLUME_MAGIC );
+  CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.volumes_released, 1UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.volumes_empty, 1UL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, c ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_recover( NULL, &rec ), RG_ERR_INVAL );
   teardown();
 }
 
@@ -293,7 +386,9 @@ main( void ) {
     { "bad frees are rejected, nothing changes",    test_bad_frees            },
     { "verify reports planted corruption",          test_corruption_detected  },
     { "the widened stack version defeats ABA",      test_widened_version      },
+    { "recovery after clients died mid-operation",  test_recovery             },
     { NULL, NULL }
   };
+  printf( "pool under test: %s\n", pool_uri() );
   return rg_test_main( "alloc", tests );
 }

@@ -179,6 +179,203 @@ measure( job_t const * job, uint64_t workers, int procs, rg_pool_t * pool, uint6
   return 0;
 }
 
+
+/* Remote pools (--pool verbs://...) ************************************/
+
+typedef struct { double min, max, typical, avg, stdev, p99; } lat_t;
+
+static lat_t
+lat_stats( double * us,
+           uint64_t n ) {
+  qsort( us, n, sizeof(double), cmp_double );
+  double sum = 0.0, sq = 0.0;
+  for( uint64_t i=0UL; i<n; i++ ) sum += us[i];
+  double avg = sum/(double)n;
+  for( uint64_t i=0UL; i<n; i++ ) sq += (us[i]-avg)*(us[i]-avg);
+  lat_t l = { us[0], us[n-1UL], us[n/2UL], avg, 0.0, us[ (n*99UL)/100UL ] };
+  l.stdev = n>1UL ? __builtin_sqrt( sq/(double)(n-1UL) ) : 0.0;
+  return l;
+}
+
+static void
+lat_print( char const * op,
+           char const * bytes,
+           uint64_t     n,
+           lat_t        l,
+           char const * extra ) {
+  printf( "%-12s %8s %11lu %11.2f %11.2f %15.2f %11.2f %13.2f %9.2f  %s\n",
+          op, bytes, n, l.min, l.max, l.typical, l.avg, l.stdev, l.p99, extra );
+}
+
+static uint64_t rts( rg_pool_t * p ) { rg_mem_stats_t st; rg_pool_stats( p, &st ); return st.round_trips; }
+
+/* remote_atomics: raw CAS and FAA round trips on a word of an object of
+   our own, so the allocator's words are not disturbed. */
+
+static int
+remote_atomics( rg_pool_t * pool,
+                rg_gaddr_t  scratch,
+                uint64_t    iters,
+                double *    us,
+                lat_t *     cas,
+                lat_t *     faa ) {
+  rg_mem_t const * m = rg_groove_mem( rg_pool_groove( pool ) );
+  uint64_t off = rg_gaddr_off( scratch ), old = 0UL;
+  rg_pool_write( pool, scratch, &old, 8UL );
+  for( uint64_t i=0UL; i<iters; i++ ) {
+    double t0 = now_ns();
+    if( rg_mem_cas( m, off, old, old + 1UL, &old ) ) return -1;
+    us[i] = (now_ns() - t0)/1e3;
+    old++;
+  }
+  *cas = lat_stats( us, iters );
+  for( uint64_t i=0UL; i<iters; i++ ) {
+    double t0 = now_ns();
+    if( rg_mem_faa( m, off, 1UL, &old ) ) return -1;
+    us[i] = (now_ns() - t0)/1e3;
+  }
+  *faa = lat_stats( us, iters );
+  return RG_SUCCESS;
+}
+
+/* remote_pairs: alloc+free of size bytes, timed one by one after a
+   warm-up, with the round trips of each half counted separately. */
+
+static int
+remote_pairs( rg_pool_t * pool,
+              uint64_t    size,
+              uint64_t    iters,
+              double *    us,
+              lat_t *     lat,
+              double *    rt_alloc,
+              double *    rt_free ) {
+  rg_gaddr_t a;
+  for( int i=0; i<16; i++ ) if( rg_pool_alloc( pool, 0UL, size, 0UL, &a ) || rg_pool_free( pool, a ) ) return -1;
+  uint64_t ra = 0UL, rf = 0UL;
+  for( uint64_t i=0UL; i<iters; i++ ) {
+    uint64_t r0 = rts( pool );
+    double   t0 = now_ns();
+    if( rg_pool_alloc( pool, 0UL, size, 0UL, &a ) ) return -1;
+    uint64_t r1 = rts( pool );
+    if( rg_pool_free( pool, a ) ) return -1;
+    us[i] = (now_ns() - t0)/1e3;
+    ra += r1 - r0;
+    rf += rts( pool ) - r1;
+  }
+  *lat      = lat_stats( us, iters );
+  *rt_alloc = (double)ra/(double)iters;
+  *rt_free  = (double)rf/(double)iters;
+  return 0;
+}
+
+/* remote_random: the random workload with 256 live objects (a smaller
+   working set than locally: every step is network round trips). */
+
+static int
+remote_random( rg_pool_t * pool,
+               uint64_t    iters,
+               double *    us,
+               lat_t *     lat,
+               double *    rt_step ) {
+  enum { LIVE = 256 };
+  rg_gaddr_t live[ LIVE ];
+  uint64_t s = 12345UL;
+  for( int i=0; i<LIVE; i++ ) if( rg_pool_alloc( pool, 0UL, 16UL + rnd( &s ) % 8177UL, 0UL, &live[i] ) ) return -1;
+  uint64_t r0 = rts( pool );
+  for( uint64_t i=0UL; i<iters; i++ ) {
+    uint64_t r = rnd( &s ), k = r % LIVE;
+    double t0 = now_ns();
+    if( rg_pool_free( pool, live[k] ) || rg_pool_alloc( pool, 0UL, 16UL + (r>>32) % 8177UL, 0UL, &live[k] ) ) return -1;
+    us[i] = (now_ns() - t0)/1e3;
+  }
+  *rt_step = (double)(rts( pool ) - r0)/(double)iters;
+  *lat     = lat_stats( us, iters );
+  for( int i=0; i<LIVE; i++ ) rg_pool_free( pool, live[i] );
+  return 0;
+}
+
+/* remote_throughput: workers threads, each with its own connection
+   (threads, not forked processes: librdmacm's device handles do not
+   survive a fork), doing 64-byte alloc+free pairs; total pairs/s. */
+
+static double
+remote_throughput( rg_pool_t * pool,
+                   uint64_t    workers,
+                   uint64_t    iters ) {
+  job_t job = { "remote", 64UL, iters };
+  double ns = run_once( &job, workers, 0, pool );
+  return ns>0.0 ? 1e9*(double)workers/ns : -1.0;
+}
+
+static int
+run_remote( char const * uri,
+            uint64_t     iters,
+            uint64_t     workers,
+            uint64_t *   sizes,
+            uint64_t     size_cnt ) {
+  int err;
+  rg_pool_t * pool = rg_pool_open( uri, 1UL, &err );
+  if( !pool ) { fprintf( stderr, "rgroove-bench: cannot open %s: %s\n", uri, rg_errmsg() ); return 1; }
+  double * us = malloc( iters*sizeof(double) );
+  printf( "# rgroove-bench: %s, one RC queue pair per client; paranoid checks %s\n", uri, RG_PARANOID ? "on" : "off" );
+  printf( "# every figure below comes from this run, on this connection; latencies in usec\n" );
+  printf( "%-12s %8s %11s %11s %11s %15s %11s %13s %9s  %s\n", "#op", "#bytes", "#iterations", "t_min[usec]", "t_max[usec]",
+          "t_typical[usec]", "t_avg[usec]", "t_stdev[usec]", "99%[usec]", "round trips" );
+  lat_t cas, faa, lat;
+  rg_gaddr_t scratch;
+  if( rg_pool_alloc( pool, 64UL, 64UL, 0UL, &scratch ) ) goto fail;
+  if( remote_atomics( pool, scratch, iters, us, &cas, &faa ) ) goto fail;
+  lat_print( "cas", "8", iters, cas, "1" );
+  lat_print( "faa", "8", iters, faa, "1" );
+  rg_mem_t const * m = rg_groove_mem( rg_pool_groove( pool ) );
+  uint64_t off = rg_gaddr_off( scratch ), word[3], old;
+  for( uint64_t i=0UL; i<iters; i++ ) { /* a superblock's metadata: the read the allocator does */
+    double t0 = now_ns();
+    if( rg_mem_read_words( m, off, word, 3UL ) ) goto fail;
+    us[i] = (now_ns() - t0)/1e3;
+  }
+  lat_print( "read", "24", iters, lat_stats( us, iters ), "1" );
+  for( uint64_t i=0UL; i<iters; i++ ) { /* a posted write published by a CAS: the header before the slot */
+    double t0 = now_ns();
+    if( rg_mem_write_words( m, off + 8UL, word, 2UL ) || rg_mem_cas( m, off, 0UL, 0UL, &old ) ) goto fail;
+    us[i] = (now_ns() - t0)/1e3;
+  }
+  lat_print( "write+cas", "16+8", iters, lat_stats( us, iters ), "1 (write posted)" );
+  if( rg_pool_free( pool, scratch ) ) goto fail;
+  double worst_ratio = 0.0, worst_rt = 0.0;
+  for( uint64_t i=0UL; i<size_cnt; i++ ) {
+    double rt_a, rt_f;
+    char bytes[ 24 ], extra[ 64 ];
+    snprintf( bytes, sizeof(bytes), "%lu", sizes[i] );
+    if( remote_pairs( pool, sizes[i], iters, us, &lat, &rt_a, &rt_f ) ) goto fail;
+    snprintf( extra, sizeof(extra), "%.2f (alloc %.2f + free %.2f)", rt_a + rt_f, rt_a, rt_f );
+    lat_print( "alloc+free", bytes, iters, lat, extra );
+    if( lat.typical/cas.typical>worst_ratio ) worst_ratio = lat.typical/cas.typical;
+    if( rt_a + rt_f>worst_rt ) worst_rt = rt_a + rt_f;
+  }
+  double rt_step;
+  if( remote_random( pool, iters, us, &lat, &rt_step ) ) goto fail;
+  char extra[ 64 ];
+  snprintf( extra, sizeof(extra), "%.2f per step", rt_step );
+  lat_print( "random", "16-8192", iters, lat, extra );
+  printf( "# steady-state alloc+free: at most %.2f round trips, typical latency at most %.2f x one CAS\n", worst_rt, worst_ratio );
+  fflush( stdout );
+  for( uint64_t w=1UL; w<=workers; w++ ) {
+    double tput = remote_throughput( pool, w, iters );
+    if( tput<0.0 ) goto fail;
+    printf( "# throughput, 64-byte alloc+free, %lu client process(es): %.0f pairs/s\n", w, tput );
+    fflush( stdout );
+  }
+  free( us );
+  rg_pool_close( pool );
+  return 0;
+fail:
+  fprintf( stderr, "rgroove-bench: %s\n", rg_errmsg() );
+  free( us );
+  rg_pool_close( pool );
+  return 1;
+}
+
 static void
 usage( FILE * f ) {
   fprintf( f,
@@ -189,9 +386,15 @@ usage( FILE * f ) {
     "pool with 1 and N threads and N processes, beside glibc malloc in the same run.\n"
     "Each figure is the median of --runs runs, with min and max.\n"
     "\n"
+    "With --pool verbs://HOST[:PORT] it measures a memory server instead: latency of\n"
+    "each CAS, FAA, alloc+free pair and random step on one connection (perftest\n"
+    "columns), round trips per alloc and per free, and throughput with 1..N clients.\n"
+    "\n"
+    "  --pool URI    measure this remote pool (verbs://...) instead of a local one\n"
     "  --iters N     pairs or steps per worker per run (default 1000000)\n"
     "  --runs N      runs per figure (default 5, at most %lu)\n"
     "  --workers N   the multi-worker rows use N threads / processes (default 2)\n"
+    "                (remote: throughput with 1..N client processes)\n"
     "  --sizes LIST  comma-separated fixed sizes (default 64,512,4096,65536)\n"
     "  --no-malloc   skip the glibc malloc rows\n"
     "  --help        this text\n", LIVE_CNT, RUN_MAX );
@@ -203,18 +406,21 @@ main( int     argc,
   uint64_t iters = 1000000UL, runs = 5UL, workers = 2UL;
   int      with_malloc = 1;
   char     sizes_arg[ 256 ] = "64,512,4096,65536";
+  char const * remote_uri = NULL;
   static struct option const opts[] = {
     { "iters", required_argument, NULL, 'i' }, { "runs", required_argument, NULL, 'r' },
     { "workers", required_argument, NULL, 'w' }, { "sizes", required_argument, NULL, 's' },
-    { "no-malloc", no_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    { "no-malloc", no_argument, NULL, 'm' }, { "pool", required_argument, NULL, 'p' },
+    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
   };
-  for( int c; (c = getopt_long( argc, argv, "i:r:w:s:mh", opts, NULL ))!=-1; ) {
+  for( int c; (c = getopt_long( argc, argv, "i:r:w:s:mp:h", opts, NULL ))!=-1; ) {
     switch( c ) {
     case 'i': iters   = strtoul( optarg, NULL, 0 ); break;
     case 'r': runs    = strtoul( optarg, NULL, 0 ); break;
     case 'w': workers = strtoul( optarg, NULL, 0 ); break;
     case 's': snprintf( sizes_arg, sizeof(sizes_arg), "%s", optarg ); break;
     case 'm': with_malloc = 0; break;
+    case 'p': remote_uri = optarg; break;
     case 'h': usage( stdout ); return 0;
     default:  usage( stderr ); return 2;
     }
@@ -224,8 +430,14 @@ main( int     argc,
     return 2;
   }
 
+  char * save = NULL;
+  uint64_t size_list[ 16 ], size_cnt = 0UL;
+  for( char * t=strtok_r( sizes_arg, ",", &save ); t && size_cnt<15UL; t=strtok_r( NULL, ",", &save ) ) size_list[ size_cnt++ ] = strtoul( t, NULL, 0 );
+
   sh = mmap( NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
   if( sh==MAP_FAILED ) { perror( "mmap" ); return 1; }
+  if( remote_uri ) return run_remote( remote_uri, iters, workers, size_list, size_cnt );
+  size_list[ size_cnt++ ] = 0UL; /* the random workload */
   char uri[ 64 ];
   snprintf( uri, sizeof(uri), "shm:/rgroove-bench-%d", (int)getpid() );
   uint64_t volumes = 2UL*workers + 2UL;
@@ -241,10 +453,6 @@ main( int     argc,
           "#workload", "bytes", "workers", "allocator", "ns/op", "ns_min", "ns_max", "Mops/s", "vs_malloc" );
   fflush( stdout );
 
-  char * save = NULL;
-  uint64_t size_list[ 16 ], size_cnt = 0UL;
-  for( char * t=strtok_r( sizes_arg, ",", &save ); t && size_cnt<15UL; t=strtok_r( NULL, ",", &save ) ) size_list[ size_cnt++ ] = strtoul( t, NULL, 0 );
-  size_list[ size_cnt++ ] = 0UL; /* the random workload */
 
   int failed = 0;
   for( uint64_t si=0UL; si<size_cnt; si++ ) {

@@ -36,6 +36,13 @@
    - Free rejects an address that is not exactly an object's start (the
      seed freed the object for any address inside its first block).
    - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.
+   - Over a remote transport a join remembers, per class, the superblock
+     it last used and the bitfield it left there: it claims with a CAS
+     seeded by that value and frees into it without re-reading its
+     header (a round trip each), and after finding an inactive stack
+     empty it skips the next 63 reclaim peeks of that class.  So a
+     superblock header corrupted after this join validated it is found
+     by verify, not by free.
 
    Formats (volume header, object header, size classes, superblock
    layout, volume-pool word) are the seed's, byte for byte. */
@@ -150,7 +157,7 @@ rg_groove_sb_hdr_off( uint64_t hdr_off,
 typedef struct rg_groove rg_groove_t;
 
 #define RG_GROOVE_LJOIN_ALIGN     (8UL)
-#define RG_GROOVE_LJOIN_FOOTPRINT (384UL)
+#define RG_GROOVE_LJOIN_FOOTPRINT (1152UL)
 
 uint64_t rg_groove_ljoin_align    ( void );
 uint64_t rg_groove_ljoin_footprint( void );
@@ -328,5 +335,26 @@ typedef struct rg_groove_usage {
 int
 rg_groove_usage( rg_groove_t const * join,
                  rg_groove_usage_t * usage );
+
+/* rg_groove_recover repairs what clients that died mid-operation left
+   in a quiescent groove: slots claimed but never given a header (or
+   freed halfway) are freed, superblocks with free slots that are in no
+   active slot and on no inactive stack go back onto their stack,
+   volumes taken from the pool but never set up (or marked empty but
+   missing from the pool) go back to the pool.  A sound groove is left
+   as it is.  *rec counts what was repaired.  Returns RG_SUCCESS,
+   RG_ERR_INVAL, RG_ERR_CORRUPT (damage it cannot attribute to an
+   interrupted operation; rg_errmsg says where) or RG_ERR_IO.  No alloc
+   or free may run anywhere meanwhile (e.g. no client attached). */
+
+typedef struct rg_groove_recovery {
+  uint64_t slots_freed;
+  uint64_t superblocks_recirculated;
+  uint64_t volumes_released;
+} rg_groove_recovery_t;
+
+int
+rg_groove_recover( rg_groove_t *          join,
+                   rg_groove_recovery_t * rec );
 
 #endif /* RGROOVE_RG_GROOVE_H */

@@ -23,7 +23,12 @@
 
    The connect request carries a protocol version and an admission token;
    the server answers with the region's address, key and size, or rejects
-   with a reason the client reports. */
+   with a reason the client reports.
+
+   fork: librdmacm opens the RDMA devices once per process, and the kernel
+   refuses a child the device handles its parent opened.  A process that
+   has connected must not expect its forked children to connect; start
+   them with exec (as mpirun does), or connect only in the children. */
 
 #include "rg_mem.h"
 
