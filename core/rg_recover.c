@@ -84,8 +84,8 @@ rg_recover_circulation( rg_groove_t const * g,
     err = rg_offset_set_add( vols, vi );
     if( !err ) err = rg_mem_load( m, rg_groove_vol_off( g, vi ) + RG_VOL_NEXT_OFF, &vi );
   }
-  if( !err ) qsort( sbs->off,  sbs->cnt,  sizeof(uint64_t), rg_offset_cmp );
-  if( !err ) qsort( vols->off, vols->cnt, sizeof(uint64_t), rg_offset_cmp );
+  if( !err && sbs->cnt  ) qsort( sbs->off,  sbs->cnt,  sizeof(uint64_t), rg_offset_cmp );
+  if( !err && vols->cnt ) qsort( vols->off, vols->cnt, sizeof(uint64_t), rg_offset_cmp );
   return err;
 }
 

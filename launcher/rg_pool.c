@@ -1,4 +1,6 @@
-/* The pool handle: a URI opened on a transport, plus a groove join. */
+/* The pool handle: one or more servers, each a URI opened on a
+   transport plus a groove join.  Global addresses name the server by
+   its index in the handle. */
 
 #include "config.h"
 #include "rgroove/rg_pool.h"
@@ -18,14 +20,20 @@ typedef struct rg_pool_backing {
   uint64_t   refcnt; /* atomic */
 } rg_pool_backing_t;
 
-struct rg_pool {
+typedef struct rg_pool_server {
+  uint8_t             ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(128)));
   rg_pool_backing_t * backing; /* shm: the mapping, shared by dups */
   rg_verbs_client_t * verbs;   /* verbs: this handle's own connection */
-  char                uri[ 256 ];
   rg_mem_t const *    mem;
   rg_groove_t *       groove;
-  uint64_t            server;  /* this server's index in global addresses */
-  uint8_t             ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)));
+  char                uri[ 256 ];
+} rg_pool_server_t;
+
+struct rg_pool {
+  uint64_t         server_cnt;
+  uint64_t         next;        /* round-robin cursor */
+  uint64_t         cgroup_hint;
+  rg_pool_server_t server[];    /* own cache lines: each join is written on every alloc */
 };
 
 #define RG_POOL_VERBS (100) /* a kind beside the RG_SHM_* ones */
@@ -45,45 +53,72 @@ rg_pool_uri_parse( char const *  uri,
 }
 
 static rg_pool_t *
-rg_pool_join( char const *        uri,
-              rg_pool_backing_t * backing,
-              rg_verbs_client_t * verbs,
-              uint64_t            cgroup_hint,
-              int *               err ) {
-  /* own cache lines: each thread's join is written on every alloc */
-  rg_pool_t * pool = aligned_alloc( 128UL, (sizeof(rg_pool_t) + 127UL) & ~127UL );
+rg_pool_alloc_handle( uint64_t server_cnt,
+                      uint64_t cgroup_hint,
+                      int *    err ) {
+  uint64_t sz = sizeof(rg_pool_t) + server_cnt*sizeof(rg_pool_server_t);
+  rg_pool_t * pool = aligned_alloc( 128UL, (sz + 127UL) & ~127UL );
   if( !pool ) { *err = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
-  memset( pool, 0, sizeof(rg_pool_t) );
-  snprintf( pool->uri, sizeof(pool->uri), "%s", uri );
-  pool->backing = backing;
-  pool->verbs   = verbs;
-#ifdef RG_HAVE_VERBS
-  pool->mem     = verbs ? rg_verbs_client_mem( verbs ) : rg_shm_mem( backing->shm );
-#else
-  pool->mem     = rg_shm_mem( backing->shm );
-#endif
-  pool->groove  = rg_region_join( pool->ljoin, pool->mem, cgroup_hint, err );
-  if( !pool->groove ) { free( pool ); return NULL; }
-  if( backing ) __atomic_add_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL );
+  memset( pool, 0, sz );
+  pool->server_cnt  = server_cnt;
+  pool->cgroup_hint = cgroup_hint;
   return pool;
 }
 
-static rg_pool_t *
-rg_pool_adopt( char const * uri,
-               rg_shm_t *   shm,
-               uint64_t     cgroup_hint,
-               int *        err ) {
+/* rg_pool_server_join joins server s of a handle over its memory. */
+
+static int
+rg_pool_server_join( rg_pool_server_t *  s,
+                     char const *        uri,
+                     rg_pool_backing_t * backing,
+                     rg_verbs_client_t * verbs,
+                     uint64_t            cgroup_hint ) {
+  int err;
+  snprintf( s->uri, sizeof(s->uri), "%s", uri );
+  s->backing = backing;
+  s->verbs   = verbs;
+#ifdef RG_HAVE_VERBS
+  s->mem     = verbs ? rg_verbs_client_mem( verbs ) : rg_shm_mem( backing->shm );
+#else
+  s->mem     = rg_shm_mem( backing->shm );
+#endif
+  s->groove  = rg_region_join( s->ljoin, s->mem, cgroup_hint, &err );
+  if( !s->groove ) return err;
+  if( backing ) __atomic_add_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL );
+  return RG_SUCCESS;
+}
+
+static void
+rg_pool_server_leave( rg_pool_server_t * s ) {
+  if( !s->groove ) return;
+  rg_groove_leave( s->groove );
+  s->groove = NULL;
+  rg_pool_backing_t * backing = s->backing;
+  if( backing && !__atomic_sub_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL ) ) {
+    rg_shm_close( backing->shm );
+    free( backing );
+  }
+#ifdef RG_HAVE_VERBS
+  if( s->verbs ) rg_verbs_client_disconnect( s->verbs );
+#endif
+}
+
+static int
+rg_pool_server_adopt( rg_pool_server_t * s,
+                      char const *       uri,
+                      rg_shm_t *         shm,
+                      uint64_t           cgroup_hint ) {
   rg_pool_backing_t * backing = calloc( 1, sizeof(rg_pool_backing_t) );
-  if( !backing ) { *err = rg_err( RG_ERR_IO, "out of memory" ); rg_shm_close( shm ); return NULL; }
+  if( !backing ) { rg_shm_close( shm ); return rg_err( RG_ERR_IO, "out of memory" ); }
   backing->shm = shm;
-  rg_pool_t * pool = rg_pool_join( uri, backing, NULL, cgroup_hint, err );
-  if( !pool ) { rg_shm_close( shm ); free( backing ); }
-  return pool;
+  int err = rg_pool_server_join( s, uri, backing, NULL, cgroup_hint );
+  if( err ) { rg_shm_close( shm ); free( backing ); }
+  return err;
 }
 
 int
-rg_token_load( void *   token,
-               uint64_t token_max,
+rg_token_load( void *     token,
+               uint64_t   token_max,
                uint64_t * token_sz ) {
   char const * env  = getenv( "RGROOVE_TOKEN" );
   char const * path = getenv( "RGROOVE_TOKEN_FILE" );
@@ -106,34 +141,44 @@ rg_token_load( void *   token,
   return RG_SUCCESS;
 }
 
+/* rg_pool_server_open opens one existing server by URI. */
+
+static int
+rg_pool_server_open( rg_pool_server_t * s,
+                     char const *       uri,
+                     uint64_t           cgroup_hint ) {
+  int kind, err;
+  char const * name;
+  if( (err = rg_pool_uri_parse( uri, &kind, &name )) ) return err;
+  if( kind==RG_SHM_ANON ) return rg_err( RG_ERR_INVAL, "an anon pool cannot be opened by name: use rg_pool_dup" );
+  if( kind!=RG_POOL_VERBS ) {
+    rg_shm_t * shm = rg_shm_attach( kind, name, &err );
+    return shm ? rg_pool_server_adopt( s, uri, shm, cgroup_hint ) : err;
+  }
 #ifdef RG_HAVE_VERBS
-static rg_pool_t *
-rg_pool_connect( char const * uri,
-                 char const * hostport,
-                 uint64_t     cgroup_hint,
-                 int *        err ) {
   char host[ 200 ];
-  snprintf( host, sizeof(host), "%s", hostport );
+  snprintf( host, sizeof(host), "%s", name );
   unsigned long port = RG_VERBS_PORT_DEFAULT;
   char * colon = strrchr( host, ':' );
   if( colon ) {
     char * end;
     port = strtoul( colon + 1, &end, 10 );
-    if( *end || !port || port>65535UL ) { *err = rg_err( RG_ERR_INVAL, "bad port in '%s'", uri ); return NULL; }
+    if( *end || !port || port>65535UL ) return rg_err( RG_ERR_INVAL, "bad port in '%s'", uri );
     *colon = '\0';
   }
   uint8_t  token[ RG_VERBS_TOKEN_MAX ];
   uint64_t token_sz;
-  if( (*err = rg_token_load( token, sizeof(token), &token_sz )) ) return NULL;
+  if( (err = rg_token_load( token, sizeof(token), &token_sz )) ) return err;
   char const * tmo = getenv( "RGROOVE_TIMEOUT_MS" );
-  int timeout_ms = tmo ? atoi( tmo ) : 5000;
-  rg_verbs_client_t * c = rg_verbs_client_connect( host, (uint16_t)port, token, token_sz, timeout_ms, err );
-  if( !c ) return NULL;
-  rg_pool_t * pool = rg_pool_join( uri, NULL, c, cgroup_hint, err );
-  if( !pool ) rg_verbs_client_disconnect( c );
-  return pool;
-}
+  int timeout_ms = tmo && atoi( tmo )>0 ? atoi( tmo ) : 5000;
+  rg_verbs_client_t * c = rg_verbs_client_connect( host, (uint16_t)port, token, token_sz, timeout_ms, &err );
+  if( !c ) return err;
+  if( (err = rg_pool_server_join( s, uri, NULL, c, cgroup_hint )) ) rg_verbs_client_disconnect( c );
+  return err;
+#else
+  return rg_err( RG_ERR_INVAL, "this rgroove was built without the verbs transport (configure --with-verbs)" );
 #endif
+}
 
 rg_pool_t *
 rg_pool_create( char const * uri,
@@ -155,28 +200,40 @@ rg_pool_create( char const * uri,
     if( name ) rg_shm_unlink( kind, name );
     return NULL;
   }
-  return rg_pool_adopt( uri, shm, 0UL, err );
+  rg_pool_t * pool = rg_pool_alloc_handle( 1UL, 0UL, err );
+  if( !pool ) { rg_shm_close( shm ); return NULL; }
+  if( (*err = rg_pool_server_adopt( &pool->server[0], uri, shm, 0UL )) ) { free( pool ); return NULL; }
+  return pool;
+}
+
+rg_pool_t *
+rg_pool_open_multi( char const * const * uris,
+                    uint64_t             uri_cnt,
+                    uint64_t             cgroup_hint,
+                    int *                opt_err ) {
+  int dummy;
+  int * err = opt_err ? opt_err : &dummy;
+  if( !uris || !uri_cnt || uri_cnt>RG_SERVER_MAX ) {
+    *err = rg_err( RG_ERR_INVAL, "need 1 to %lu server URIs", RG_SERVER_MAX );
+    return NULL;
+  }
+  rg_pool_t * pool = rg_pool_alloc_handle( uri_cnt, cgroup_hint, err );
+  if( !pool ) return NULL;
+  pool->next = cgroup_hint % uri_cnt; /* spread the first allocations of many handles */
+  for( uint64_t i=0UL; i<uri_cnt; i++ ) {
+    if( (*err = rg_pool_server_open( &pool->server[i], uris[i], cgroup_hint )) ) {
+      rg_pool_close( pool );
+      return NULL;
+    }
+  }
+  return pool;
 }
 
 rg_pool_t *
 rg_pool_open( char const * uri,
               uint64_t     cgroup_hint,
               int *        opt_err ) {
-  int dummy, kind;
-  int * err = opt_err ? opt_err : &dummy;
-  char const * name;
-  if( (*err = rg_pool_uri_parse( uri, &kind, &name )) ) return NULL;
-  if( kind==RG_SHM_ANON ) { *err = rg_err( RG_ERR_INVAL, "an anon pool cannot be opened by name: use rg_pool_dup" ); return NULL; }
-  if( kind==RG_POOL_VERBS ) {
-#ifdef RG_HAVE_VERBS
-    return rg_pool_connect( uri, name, cgroup_hint, err );
-#else
-    *err = rg_err( RG_ERR_INVAL, "this rgroove was built without the verbs transport (configure --with-verbs)" );
-    return NULL;
-#endif
-  }
-  rg_shm_t * shm = rg_shm_attach( kind, name, err );
-  return shm ? rg_pool_adopt( uri, shm, cgroup_hint, err ) : NULL;
+  return rg_pool_open_multi( &uri, 1UL, cgroup_hint, opt_err );
 }
 
 rg_pool_t *
@@ -186,25 +243,24 @@ rg_pool_dup( rg_pool_t * pool,
   int dummy;
   int * err = opt_err ? opt_err : &dummy;
   if( !pool ) { *err = rg_err( RG_ERR_INVAL, "NULL pool" ); return NULL; }
-  if( pool->verbs ) return rg_pool_open( pool->uri, cgroup_hint, err ); /* a connection per handle */
-  return rg_pool_join( pool->uri, pool->backing, NULL, cgroup_hint, err );
+  rg_pool_t * dup = rg_pool_alloc_handle( pool->server_cnt, cgroup_hint, err );
+  if( !dup ) return NULL;
+  dup->next = cgroup_hint % pool->server_cnt;
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    rg_pool_server_t * s = &pool->server[i];
+    *err = s->verbs ? rg_pool_server_open( &dup->server[i], s->uri, cgroup_hint ) /* a connection per handle */
+                    : rg_pool_server_join( &dup->server[i], s->uri, s->backing, NULL, cgroup_hint );
+    if( *err ) { rg_pool_close( dup ); return NULL; }
+  }
+  return dup;
 }
 
 int
 rg_pool_close( rg_pool_t * pool ) {
   if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  rg_groove_leave( pool->groove );
-  int err = RG_SUCCESS;
-  rg_pool_backing_t * backing = pool->backing;
-  if( backing && !__atomic_sub_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL ) ) {
-    rg_shm_close( backing->shm );
-    free( backing );
-  }
-#ifdef RG_HAVE_VERBS
-  if( pool->verbs ) err = rg_verbs_client_disconnect( pool->verbs );
-#endif
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) rg_pool_server_leave( &pool->server[i] );
   free( pool );
-  return err;
+  return RG_SUCCESS;
 }
 
 int
@@ -217,13 +273,38 @@ rg_pool_unlink( char const * uri ) {
   return rg_shm_unlink( kind, name );
 }
 
-/* rg_pool_off checks that addr names this pool's server and returns its
-   region offset (0 if not). */
+uint64_t
+rg_pool_server_cnt( rg_pool_t const * pool ) {
+  return pool ? pool->server_cnt : 0UL;
+}
 
-static uint64_t
-rg_pool_off( rg_pool_t const * pool,
-             rg_gaddr_t        addr ) {
-  return rg_gaddr_server( addr )==pool->server ? rg_gaddr_off( addr ) : 0UL;
+/* rg_pool_locate returns the server an address names (NULL if none)
+   and its region offset. */
+
+static rg_pool_server_t *
+rg_pool_locate( rg_pool_t const * pool,
+                rg_gaddr_t        addr,
+                uint64_t *        off ) {
+  uint64_t s = rg_gaddr_server( addr );
+  *off = rg_gaddr_off( addr );
+  if( !pool || s>=pool->server_cnt || !*off ) return NULL;
+  return (rg_pool_server_t *)&pool->server[s];
+}
+
+int
+rg_pool_alloc_on( rg_pool_t *  pool,
+                  uint64_t     server,
+                  uint64_t     align,
+                  uint64_t     sz,
+                  uint64_t     tag,
+                  rg_gaddr_t * addr ) {
+  if( !pool || !addr ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  *addr = RG_GADDR_NULL;
+  if( server>=pool->server_cnt ) return rg_err( RG_ERR_INVAL, "server %lu: the pool has %lu", server, pool->server_cnt );
+  uint64_t off;
+  int err = rg_groove_alloc( pool->server[ server ].groove, align, sz, tag, &off );
+  if( !err ) *addr = rg_gaddr( server, off );
+  return err;
 }
 
 int
@@ -233,49 +314,54 @@ rg_pool_alloc( rg_pool_t *  pool,
                uint64_t     tag,
                rg_gaddr_t * addr ) {
   if( !pool || !addr ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  uint64_t off;
-  int err = rg_groove_alloc( pool->groove, align, sz, tag, &off );
-  *addr = err ? RG_GADDR_NULL : rg_gaddr( pool->server, off );
+  int err = RG_ERR_FULL;
+  for( uint64_t tries=0UL; tries<pool->server_cnt && err==RG_ERR_FULL; tries++ ) { /* a full server passes to the next */
+    uint64_t s = pool->next;
+    pool->next = s + 1UL==pool->server_cnt ? 0UL : s + 1UL;
+    err = rg_pool_alloc_on( pool, s, align, sz, tag, addr );
+  }
   return err;
 }
 
 int
 rg_pool_free( rg_pool_t * pool,
               rg_gaddr_t  addr ) {
-  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  uint64_t off = rg_pool_off( pool, addr );
-  if( !off ) return rg_err( RG_ERR_INVAL, "free of %#lx: null, or names another server", addr );
-  return rg_groove_free( pool->groove, off );
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_locate( pool, addr, &off );
+  if( !s ) return rg_err( RG_ERR_INVAL, "free of %#lx: null, or names no server of this pool", addr );
+  return rg_groove_free( s->groove, off );
 }
 
 int
 rg_pool_info( rg_pool_t const *      pool,
               rg_gaddr_t             addr,
               rg_groove_obj_info_t * info ) {
-  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  uint64_t off = rg_pool_off( pool, addr );
-  if( !off ) return rg_err( RG_ERR_INVAL, "%#lx is null, or names another server", addr );
-  return rg_groove_obj_info( pool->groove, off, info );
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_locate( pool, addr, &off );
+  if( !s ) return rg_err( RG_ERR_INVAL, "%#lx is null, or names no server of this pool", addr );
+  return rg_groove_obj_info( s->groove, off, info );
 }
 
 void *
 rg_pool_laddr( rg_pool_t const * pool,
                rg_gaddr_t        addr ) {
-  uint64_t off = pool ? rg_pool_off( pool, addr ) : 0UL;
-  if( !off || !pool->mem->base || off>=pool->mem->size ) return NULL;
-  return pool->mem->base + off;
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_locate( pool, addr, &off );
+  if( !s || !s->mem->base || off>=s->mem->size ) return NULL;
+  return s->mem->base + off;
 }
 
-static int
+static rg_pool_server_t *
 rg_pool_range( rg_pool_t const * pool,
                rg_gaddr_t        addr,
                uint64_t          sz,
                uint64_t *        off ) {
-  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  *off = rg_pool_off( pool, addr );
-  if( !*off || *off>pool->mem->size || sz>pool->mem->size - *off )
-    return rg_err( RG_ERR_INVAL, "range %#lx+%lu is outside the pool", addr, sz );
-  return RG_SUCCESS;
+  rg_pool_server_t * s = rg_pool_locate( pool, addr, off );
+  if( !s || *off>s->mem->size || sz>s->mem->size - *off ) {
+    rg_err( RG_ERR_INVAL, "range %#lx+%lu is outside the pool", addr, sz );
+    return NULL;
+  }
+  return s;
 }
 
 int
@@ -283,9 +369,9 @@ rg_pool_read( rg_pool_t const * pool,
               rg_gaddr_t        addr,
               void *            buf,
               uint64_t          sz ) {
-  uint64_t off = 0UL;
-  int err = rg_pool_range( pool, addr, sz, &off );
-  return err ? err : rg_mem_read( pool->mem, off, buf, sz );
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_range( pool, addr, sz, &off );
+  return s ? rg_mem_read( s->mem, off, buf, sz ) : RG_ERR_INVAL;
 }
 
 int
@@ -293,30 +379,74 @@ rg_pool_write( rg_pool_t const * pool,
                rg_gaddr_t        addr,
                void const *      buf,
                uint64_t          sz ) {
-  uint64_t off = 0UL;
-  int err = rg_pool_range( pool, addr, sz, &off );
-  if( !err ) err = rg_mem_write( pool->mem, off, buf, sz );
-  return err ? err : rg_mem_fence( pool->mem );
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_range( pool, addr, sz, &off );
+  if( !s ) return RG_ERR_INVAL;
+  int err = rg_mem_write( s->mem, off, buf, sz );
+  return err ? err : rg_mem_fence( s->mem );
+}
+
+static rg_pool_server_t *
+rg_pool_word( rg_pool_t const * pool,
+              rg_gaddr_t        addr,
+              uint64_t *        off ) {
+  if( addr & 7UL ) { rg_err( RG_ERR_INVAL, "atomic at %#lx: not 8-byte aligned", addr ); return NULL; }
+  return rg_pool_range( pool, addr, 8UL, off );
+}
+
+int
+rg_pool_cas( rg_pool_t const * pool,
+             rg_gaddr_t        addr,
+             uint64_t          cmp,
+             uint64_t          swp,
+             uint64_t *        old ) {
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_word( pool, addr, &off );
+  return s && old ? rg_mem_cas( s->mem, off, cmp, swp, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
+}
+
+int
+rg_pool_faa( rg_pool_t const * pool,
+             rg_gaddr_t        addr,
+             uint64_t          add,
+             uint64_t *        old ) {
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_word( pool, addr, &off );
+  return s && old ? rg_mem_faa( s->mem, off, add, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
 }
 
 int
 rg_pool_verify( rg_pool_t const * pool ) {
   if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  rg_groove_usage_t usage;
-  int err = rg_groove_verify( pool->groove );
-  return err ? err : rg_groove_usage( pool->groove, &usage ); /* walks and checks every volume */
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    rg_groove_usage_t usage;
+    int err = rg_groove_verify( pool->server[i].groove );
+    if( !err ) err = rg_groove_usage( pool->server[i].groove, &usage ); /* walks and checks every volume */
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
 }
 
 int
 rg_pool_usage( rg_pool_t const *   pool,
                rg_groove_usage_t * usage ) {
-  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
-  return rg_groove_usage( pool->groove, usage );
+  if( !pool || !usage ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  rg_groove_usage_t sum = {0};
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    rg_groove_usage_t u;
+    int err = rg_groove_usage( pool->server[i].groove, &u );
+    if( err ) return err;
+    sum.volumes_in_use += u.volumes_in_use; sum.volumes_empty += u.volumes_empty;
+    sum.superblocks    += u.superblocks;    sum.objects       += u.objects;
+    sum.object_bytes   += u.object_bytes;   sum.free_slots    += u.free_slots;
+  }
+  *usage = sum;
+  return RG_SUCCESS;
 }
 
 rg_groove_t *
 rg_pool_groove( rg_pool_t * pool ) {
-  return pool ? pool->groove : NULL;
+  return pool ? pool->server[0].groove : NULL;
 }
 
 int
@@ -325,7 +455,15 @@ rg_pool_stats( rg_pool_t const * pool,
   if( !pool || !stats ) return rg_err( RG_ERR_INVAL, "NULL argument" );
   memset( stats, 0, sizeof(*stats) );
 #ifdef RG_HAVE_VERBS
-  if( pool->verbs ) rg_verbs_client_stats( pool->verbs, stats );
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    if( !pool->server[i].verbs ) continue;
+    rg_mem_stats_t s;
+    rg_verbs_client_stats( pool->server[i].verbs, &s );
+    stats->reads += s.reads;             stats->writes += s.writes;
+    stats->cas += s.cas;                 stats->cas_failed += s.cas_failed;
+    stats->faa += s.faa;                 stats->round_trips += s.round_trips;
+    stats->bytes_read += s.bytes_read;   stats->bytes_written += s.bytes_written;
+  }
 #endif
   return RG_SUCCESS;
 }

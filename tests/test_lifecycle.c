@@ -177,6 +177,54 @@ test_file_pool_survives( void ) {
   CU_ASSERT_EQUAL( rg_pool_unlink( uri ), RG_SUCCESS );
 }
 
+static void
+test_multi_server_pool( void ) {
+  char a[ 64 ], b[ 64 ];
+  snprintf( a, sizeof(a), "shm:/rgroove-test-a-%d", (int)getpid() );
+  snprintf( b, sizeof(b), "shm:/rgroove-test-b-%d", (int)getpid() );
+  rg_pool_t * pa = rg_pool_create( a, 1UL, 1UL, NULL ), * pb = rg_pool_create( b, 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pa );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pb );
+  char const * uris[2] = { a, b };
+  int err;
+  rg_pool_t * pool = rg_pool_open_multi( uris, 2UL, 0UL, &err );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  CU_ASSERT_EQUAL( rg_pool_server_cnt( pool ), 2UL );
+
+  /* round robin alternates servers; frees go where the address says */
+  rg_gaddr_t x[ 8 ];
+  uint64_t on[2] = { 0UL, 0UL };
+  for( int i=0; i<8; i++ ) { CU_ASSERT_EQUAL( rg_pool_alloc( pool, 0UL, 100UL, (uint64_t)i, &x[i] ), RG_SUCCESS ); on[ rg_gaddr_server( x[i] ) ]++; }
+  CU_ASSERT_EQUAL( on[0], 4UL );
+  CU_ASSERT_EQUAL( on[1], 4UL );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_pool_usage( pb, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 4UL );                                   /* seen from server b alone */
+  for( int i=0; i<8; i++ ) CU_ASSERT_EQUAL( rg_pool_free( pool, x[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_alloc_on( pool, 1UL, 0UL, 10UL, 9UL, &x[0] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_gaddr_server( x[0] ), 1UL );
+  CU_ASSERT_EQUAL( rg_pool_free( pool, x[0] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_alloc_on( pool, 2UL, 0UL, 10UL, 0UL, &x[0] ), RG_ERR_INVAL ); /* no third server */
+  CU_ASSERT_EQUAL( rg_pool_free( pool, rg_gaddr( 2UL, 4096UL*1024UL ) ), RG_ERR_INVAL );
+
+  /* a full server passes allocations to the next */
+  uint64_t n = 0UL;
+  rg_gaddr_t big;
+  while( rg_pool_alloc_on( pool, 0UL, 0UL, 10UL<<20, 0UL, &big )==RG_SUCCESS ) n++;
+  CU_ASSERT( n>=100UL && n<=102UL ); /* 102 per volume, less what the freed small objects' superblocks hold */
+  for( int i=0; i<4; i++ ) {
+    CU_ASSERT_EQUAL( rg_pool_alloc( pool, 0UL, 10UL<<20, 0UL, &big ), RG_SUCCESS );
+    CU_ASSERT_EQUAL( rg_gaddr_server( big ), 1UL );
+  }
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  CU_ASSERT_PTR_NULL( rg_pool_open_multi( uris, 0UL, 0UL, &err ) );    CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  rg_pool_close( pool );
+  rg_pool_close( pa );
+  rg_pool_close( pb );
+  rg_pool_unlink( a );
+  rg_pool_unlink( b );
+}
+
 int
 main( void ) {
   static rg_test_t const tests[] = {
@@ -185,6 +233,7 @@ main( void ) {
     { "volume add/remove",                          test_volume_add_remove    },
     { "regions, shm backings and pool URIs",        test_region_and_shm       },
     { "a file-backed pool outlives its processes",  test_file_pool_survives   },
+    { "a pool over two servers",                    test_multi_server_pool    },
     { NULL, NULL }
   };
   return rg_test_main( "lifecycle", tests );

@@ -48,6 +48,23 @@ rg_pool_open( char const * uri,
               uint64_t     cgroup_hint,
               int *        opt_err );
 
+/* rg_pool_open_multi opens one pool over uri_cnt servers (any mix of
+   the URIs above): server i of the pool is uris[i], and global addresses
+   carry that index.  Capacity and atomic throughput add up across
+   servers.  Returns the handle or NULL with *opt_err set as for
+   rg_pool_open (the first server that failed says why). */
+
+rg_pool_t *
+rg_pool_open_multi( char const * const * uris,
+                    uint64_t             uri_cnt,
+                    uint64_t             cgroup_hint,
+                    int *                opt_err );
+
+/* rg_pool_server_cnt: how many servers the pool spans (0 for NULL). */
+
+uint64_t
+rg_pool_server_cnt( rg_pool_t const * pool );
+
 /* rg_pool_dup returns a new handle on the same pool for another thread,
    with its own join (cgroup_hint).  The mapping is shared and lives
    until the last handle closes.  NULL with *opt_err on failure. */
@@ -71,8 +88,13 @@ rg_pool_unlink( char const * uri );
 
 /* rg_pool_alloc, rg_pool_free, rg_pool_info: rg_groove_alloc,
    rg_groove_free and rg_groove_obj_info (same errors, same concurrency)
-   on global addresses.  A free or info of an address naming another
-   server or a null address is RG_ERR_INVAL. */
+   on global addresses.  rg_pool_alloc picks the server round robin
+   (each handle starts at cgroup_hint modulo the server count) and moves
+   on to the next when one is full: RG_ERR_FULL means every server is.
+   rg_pool_alloc_on allocates on the given server (a caller's hint or an
+   explicit choice; RG_ERR_INVAL if there is no such server).  A free or
+   info of a null address, or of one naming no server of this pool, is
+   RG_ERR_INVAL; frees go to the server the address names. */
 
 int
 rg_pool_alloc( rg_pool_t *  pool,
@@ -80,6 +102,14 @@ rg_pool_alloc( rg_pool_t *  pool,
                uint64_t     sz,
                uint64_t     tag,
                rg_gaddr_t * addr );
+
+int
+rg_pool_alloc_on( rg_pool_t *  pool,
+                  uint64_t     server,
+                  uint64_t     align,
+                  uint64_t     sz,
+                  uint64_t     tag,
+                  rg_gaddr_t * addr );
 
 int
 rg_pool_free( rg_pool_t * pool,
@@ -113,9 +143,29 @@ rg_pool_write( rg_pool_t const * pool,
                void const *      buf,
                uint64_t          sz );
 
+/* rg_pool_cas / rg_pool_faa: a 64-bit compare-and-swap or fetch-and-add
+   on the 8-byte aligned word at addr (inside an object of the caller's:
+   never on allocator metadata), atomic against every other client's
+   rg_pool_cas and rg_pool_faa on that word.  *old gets the value found.
+   Returns RG_SUCCESS, RG_ERR_INVAL (misaligned, or outside the pool) or
+   RG_ERR_IO.  One remote atomic over verbs. */
+
+int
+rg_pool_cas( rg_pool_t const * pool,
+             rg_gaddr_t        addr,
+             uint64_t          cmp,
+             uint64_t          swp,
+             uint64_t *        old );
+
+int
+rg_pool_faa( rg_pool_t const * pool,
+             rg_gaddr_t        addr,
+             uint64_t          add,
+             uint64_t *        old );
+
 /* rg_pool_verify runs rg_groove_verify and rg_groove_volume_verify on
-   every volume; rg_pool_usage sums rg_groove_usage.  The pool must be
-   quiescent. */
+   every volume of every server; rg_pool_usage sums rg_groove_usage over
+   the servers.  The pool must be quiescent. */
 
 int
 rg_pool_verify( rg_pool_t const * pool );
@@ -143,8 +193,8 @@ rg_token_load( void *     token,
                uint64_t   token_max,
                uint64_t * token_sz );
 
-/* rg_pool_groove returns the handle's groove join (for the rg_groove_*
-   calls).  Valid until rg_pool_close. */
+/* rg_pool_groove returns the handle's groove join on its first server
+   (for the rg_groove_* calls).  Valid until rg_pool_close. */
 
 rg_groove_t *
 rg_pool_groove( rg_pool_t * pool );

@@ -139,10 +139,26 @@ rg_verbs_server_poll( rg_verbs_server_t * server,
 uint64_t rg_verbs_server_client_cnt( rg_verbs_server_t const * server );
 int      rg_verbs_server_fd        ( rg_verbs_server_t const * server );
 
+/* rg_verbs_server_port: the port the server listens on (the one the
+   system chose when it was created with port 0). */
+
+uint16_t rg_verbs_server_port( rg_verbs_server_t const * server );
+
 /* rg_verbs_server_delete disconnects every client, deregisters the
    region and stops listening.  The region itself is the caller's. */
 
 void
 rg_verbs_server_delete( rg_verbs_server_t * server );
+
+/* rg_verbs_probe tells whether this host has an RDMA device with an
+   active port and remote atomics.  On RG_SUCCESS, if addr is not NULL,
+   it receives (addr_sz bytes at most) the IPv4 address of the network
+   interface that port runs over ("" if none is found, e.g. InfiniBand
+   without IPoIB).  Returns RG_SUCCESS, or RG_ERR_IO when there is no
+   usable device (rg_errmsg says why).  Thread safe. */
+
+int
+rg_verbs_probe( char * addr,
+                uint64_t addr_sz );
 
 #endif /* RGROOVE_RG_VERBS_H */

@@ -2,9 +2,12 @@
 
 #include "rg_verbs_private.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -44,4 +47,48 @@ rg_verbs_wait_event( struct rdma_event_channel * ch,
     if( n==0 ) return rg_err( RG_ERR_AGAIN, "no connection event within %d ms", timeout_ms );
     if( n<0 && errno!=EINTR ) return rg_err( RG_ERR_IO, "poll: %s", strerror( errno ) );
   }
+}
+
+/* rg_verbs_netdev_addr: the IPv4 address of the netdev behind port 1 of
+   device name (RoCE and rxe expose it in sysfs). */
+
+static void
+rg_verbs_netdev_addr( char const * name,
+                      char *       addr,
+                      uint64_t     addr_sz ) {
+  char path[ 256 ], netdev[ 64 ] = "";
+  addr[0] = '\0';
+  snprintf( path, sizeof(path), "/sys/class/infiniband/%s/ports/1/gid_attrs/ndevs/0", name );
+  FILE * f = fopen( path, "r" );
+  if( !f ) return;
+  if( !fgets( netdev, sizeof(netdev), f ) ) netdev[0] = '\0';
+  fclose( f );
+  netdev[ strcspn( netdev, "\n" ) ] = '\0';
+  struct ifaddrs * ifs;
+  if( !netdev[0] || getifaddrs( &ifs ) ) return;
+  for( struct ifaddrs * i=ifs; i; i=i->ifa_next ) {
+    if( !i->ifa_addr || i->ifa_addr->sa_family!=AF_INET || strcmp( i->ifa_name, netdev ) ) continue;
+    inet_ntop( AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, (socklen_t)addr_sz );
+    break;
+  }
+  freeifaddrs( ifs );
+}
+
+int
+rg_verbs_probe( char *   addr,
+                uint64_t addr_sz ) {
+  int n = 0, err = rg_err( RG_ERR_IO, "no RDMA device on this host (ibv_devices lists none): "
+                                      "use the shm transport, or add one (e.g. rdma link add rxe0 type rxe netdev IF)" );
+  struct ibv_device ** list = ibv_get_device_list( &n );
+  for( int i=0; list && i<n; i++ ) {
+    struct ibv_context * ctx = ibv_open_device( list[i] );
+    if( !ctx ) continue;
+    err = rg_verbs_check_device( ctx, 1 );
+    ibv_close_device( ctx );
+    if( err ) continue;
+    if( addr ) rg_verbs_netdev_addr( ibv_get_device_name( list[i] ), addr, addr_sz );
+    break;
+  }
+  if( list ) ibv_free_device_list( list );
+  return err;
 }

@@ -252,6 +252,7 @@ rg_verbs_server_poll( rg_verbs_server_t * s,
 }
 
 uint64_t rg_verbs_server_client_cnt( rg_verbs_server_t const * s ) { return s->peer_cnt; }
+uint16_t rg_verbs_server_port      ( rg_verbs_server_t const * s ) { return ntohs( rdma_get_src_port( s->listen_id ) ); }
 int      rg_verbs_server_fd        ( rg_verbs_server_t const * s ) { return s->ch->fd;    }
 
 void
