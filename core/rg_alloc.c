@@ -5,6 +5,12 @@
 
 #include "rg_groove_private.h"
 
+#include <time.h>
+
+/* How often an allocation that found no volume looks for a superblock
+   again before returning RG_ERR_FULL (about 20 ms in all). */
+#define RG_FULL_RETRIES (12UL)
+
 static inline uint64_t rg_lowest_bit( uint64_t x ) { return x & (0UL - x); }
 
 /* rg_full_mask: the free bitfield of an empty superblock of cnt slots
@@ -126,12 +132,23 @@ rg_groove_take_obj( rg_groove_t * g,
   uint64_t         cnt  = rg_groove_szc_cfg[ c ].obj_cnt;
   uint64_t         slot = rg_groove_active_off( g, c );
 
-  uint64_t sb = g->slot_seen[ c ];
-  int err = rg_mem_xchg( m, slot, 0UL, &sb );
-  if( err ) return err;
-  g->slot_seen[ c ] = 0UL;
-  if( !sb ) err = rg_groove_stack_pop( g, c, &sb );
-  if( !err && !sb ) err = rg_groove_sb_create( g, c, &sb );
+  uint64_t sb = 0UL;
+  int      err;
+  for( uint64_t tries=0UL;; tries++ ) {
+    sb  = g->slot_seen[ c ];
+    err = rg_mem_xchg( m, slot, 0UL, &sb );
+    if( err ) return err;
+    g->slot_seen[ c ] = 0UL;
+    if( !sb ) err = rg_groove_stack_pop( g, c, &sb );
+    if( !err && !sb ) err = rg_groove_sb_create( g, c, &sb );
+    /* No volume left does not yet mean full: a volume's top superblock
+       is out of circulation while another client carves a slot from it
+       (microseconds over RDMA).  Look again a few times, backing off,
+       before saying FULL. */
+    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || tries>=RG_FULL_RETRIES ) break;
+    struct timespec pause = { 0, 10000L<<(tries<8UL ? tries : 8UL) }; /* 10 us doubling to 2.56 ms */
+    nanosleep( &pause, NULL );
+  }
   if( err ) return err;
 
   /* sb is ours (state X): only we may clear its bits */

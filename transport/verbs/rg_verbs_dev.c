@@ -9,27 +9,45 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+
+int
+rg_verbs_check_attrs( char const *                   name,
+                      uint8_t                        port,
+                      struct ibv_device_attr const * dev,
+                      struct ibv_port_attr const *   pa ) {
+  if( dev->atomic_cap==IBV_ATOMIC_NONE )
+    return rg_err( RG_ERR_IO, "RDMA device %s has no remote atomics (atomic_cap NONE): rgroove needs them; "
+                   "use an adapter with atomics, or the shm transport on one host", name );
+  if( dev->max_qp_rd_atom<(int)RG_VERBS_RD_ATOM || dev->max_qp_init_rd_atom<(int)RG_VERBS_RD_ATOM )
+    return rg_err( RG_ERR_IO, "RDMA device %s allows %d outstanding reads/atomics per queue pair, rgroove needs %u",
+                   name, dev->max_qp_rd_atom, RG_VERBS_RD_ATOM );
+  if( pa->state!=IBV_PORT_ACTIVE )
+    return rg_err( RG_ERR_IO, "port %u of RDMA device %s is %s, not active: check the link (rdma link show)",
+                   port, name, ibv_port_state_str( pa->state ) );
+  return RG_SUCCESS;
+}
+
+int
+rg_verbs_check_memlock( uint64_t region_sz,
+                        uint64_t limit,
+                        int      privileged ) {
+  if( privileged || limit==(uint64_t)RLIM_INFINITY || limit>=region_sz ) return RG_SUCCESS;
+  return rg_err( RG_ERR_IO, "the memlock limit (%lu bytes) is below the region size (%lu bytes): raise it "
+                 "(ulimit -l unlimited, or LimitMEMLOCK=infinity for a service) or run as root", limit, region_sz );
+}
 
 int
 rg_verbs_check_device( struct ibv_context * ctx,
                        uint8_t              port ) {
   char const * name = ibv_get_device_name( ctx->device );
   struct ibv_device_attr dev;
+  struct ibv_port_attr   pa;
   if( ibv_query_device( ctx, &dev ) )
     return rg_err( RG_ERR_IO, "cannot query RDMA device %s: %s", name, strerror( errno ) );
-  if( dev.atomic_cap==IBV_ATOMIC_NONE )
-    return rg_err( RG_ERR_IO, "RDMA device %s has no remote atomics (atomic_cap NONE): rgroove needs them; "
-                   "use an adapter with atomics, or the shm transport on one host", name );
-  if( dev.max_qp_rd_atom<(int)RG_VERBS_RD_ATOM || dev.max_qp_init_rd_atom<(int)RG_VERBS_RD_ATOM )
-    return rg_err( RG_ERR_IO, "RDMA device %s allows %d outstanding reads/atomics per queue pair, rgroove needs %u",
-                   name, dev.max_qp_rd_atom, RG_VERBS_RD_ATOM );
-  struct ibv_port_attr pa;
   if( ibv_query_port( ctx, port, &pa ) )
     return rg_err( RG_ERR_IO, "cannot query port %u of RDMA device %s: %s", port, name, strerror( errno ) );
-  if( pa.state!=IBV_PORT_ACTIVE )
-    return rg_err( RG_ERR_IO, "port %u of RDMA device %s is %s, not active: check the link (rdma link show)",
-                   port, name, ibv_port_state_str( pa.state ) );
-  return RG_SUCCESS;
+  return rg_verbs_check_attrs( name, port, &dev, &pa );
 }
 
 int

@@ -49,7 +49,22 @@ _Static_assert( sizeof(rg_verbs_rej_t)<=148, "reject private data" );
 
 /* rg_verbs_check_device: the device behind ctx supports 64-bit atomics,
    RG_VERBS_RD_ATOM outstanding reads/atomics, and port is active.
-   Returns RG_SUCCESS or RG_ERR_IO with a message saying what to do. */
+   Returns RG_SUCCESS or RG_ERR_IO with a message saying what to do.
+   rg_verbs_check_attrs is the decision on attributes already queried;
+   rg_verbs_check_memlock the one on a memlock limit (privileged: the
+   process may lock memory beyond it). */
+
+int
+rg_verbs_check_attrs( char const *                   name,
+                      uint8_t                        port,
+                      struct ibv_device_attr const * dev,
+                      struct ibv_port_attr const *   pa );
+
+int
+rg_verbs_check_memlock( uint64_t region_sz,
+                        uint64_t limit,
+                        int      privileged );
+
 
 int
 rg_verbs_check_device( struct ibv_context * ctx,

@@ -63,9 +63,8 @@ rg_verbs_server_register( rg_verbs_server_t *  s,
   int err = rg_verbs_check_device( ctx, port );
   if( err ) return err;
   struct rlimit rl;
-  if( geteuid() && !getrlimit( RLIMIT_MEMLOCK, &rl ) && rl.rlim_cur!=RLIM_INFINITY && rl.rlim_cur<s->mem->size )
-    return rg_err( RG_ERR_IO, "the memlock limit (%lu bytes) is below the region size (%lu bytes): raise it "
-                   "(ulimit -l unlimited, or LimitMEMLOCK=infinity for a service) or run as root", (uint64_t)rl.rlim_cur, s->mem->size );
+  if( !getrlimit( RLIMIT_MEMLOCK, &rl ) && (err = rg_verbs_check_memlock( s->mem->size, (uint64_t)rl.rlim_cur, !geteuid() )) )
+    return err;
   if( !(s->pd = ibv_alloc_pd( ctx )) || !(s->cq = ibv_create_cq( ctx, 1, NULL, NULL, 0 )) )
     return rg_err( RG_ERR_IO, "cannot create a protection domain or completion queue: %s", strerror( errno ) );
   s->mr = ibv_reg_mr( s->pd, s->mem->base, s->mem->size,
