@@ -183,8 +183,7 @@ rg_groove_take_obj( rg_groove_t * g,
     if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, cnt ) ) )
       return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
   }
-  g->sb_seen  [ c ] = sb;
-  g->free_seen[ c ] = old & ~b;
+  if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
 
   if( old!=b ) { /* slots remain: back into circulation */
     uint64_t displaced = 0UL; /* we emptied the slot above */
@@ -374,8 +373,7 @@ rg_groove_slot_free( rg_groove_t * g,
     if( !err && !rg_bits_in_range( f, cnt ) )
       return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, f, cnt );
   }
-  g->sb_seen  [ c ] = sb;
-  g->free_seen[ c ] = f | bit;
+  if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = f | bit; }
 
   if( !old ) return rg_groove_revive( g, c, sb ); /* it was full, out of circulation */
   if( (old | bit)==rg_full_mask( cnt ) ) return rg_groove_reclaim( g, c ); /* it just became empty */
