@@ -9,8 +9,7 @@ for dir in "$@"; do
     passed=$((passed + p)); failed=$((failed + f))
     continue
   fi
-  for trs in "$dir"/*.trs; do
-    [ -f "$trs" ] || continue
+  for trs in $(find "$dir" -name '*.trs' 2>/dev/null); do
     log="${trs%.trs}.log"
     row=$(grep -E '^ +tests +[0-9]' "$log" 2>/dev/null | tail -n 1)
     if [ -n "$row" ]; then

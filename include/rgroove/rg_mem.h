@@ -205,7 +205,7 @@ rg_mem_xchg( rg_mem_t const * m,
     uint64_t old;
     int err = m->ops->cas( m->ctx, off, guess, val, &old );
     if( RG_UNLIKELY( err ) ) return err;
-    if( old==guess ) { *seen = old; return RG_SUCCESS; }
+    if( old==guess || (!val && !old) ) { *seen = old; return RG_SUCCESS; } /* swapped, or an empty slot to empty */
     guess = old;
   }
 }

@@ -24,8 +24,14 @@ if ! rdma link show 2>/dev/null | grep -q ACTIVE; then
   expect "the verbs transport is forced but this rank has no usable RDMA device"
 fi
 
-# a server rank that cannot get the memory it is asked for
-(ulimit -v 6000000; run_mpi 4 "$top/launcher/mpi/rgroove-launch" --servers 2 --volumes 8 --timeout-ms 5000)
-grep -q "cannot serve a pool of 8 volume(s): mmap of .* failed" "$out" || { echo "no memory error reported"; exit 1; }
-[ "$(grep -c 'could not open the pool' "$out")" = 4 ] || { echo "not every rank failed"; exit 1; }
+# a server rank that cannot get the memory it is asked for (an address-
+# space limit; the address sanitizer cannot run under one, so its build
+# skips this case)
+if ldd "$top/launcher/mpi/.libs/rgroove-launch" 2>/dev/null | grep -q libasan; then
+  echo "skipped the memory case: the address sanitizer cannot run under ulimit -v"
+else
+  (ulimit -v 6000000; run_mpi 4 "$top/launcher/mpi/rgroove-launch" --servers 2 --volumes 8 --timeout-ms 5000)
+  grep -q "cannot serve a pool of 8 volume(s): mmap of .* failed" "$out" || { echo "no memory error reported"; exit 1; }
+  [ "$(grep -c 'could not open the pool' "$out")" = 4 ] || { echo "not every rank failed"; exit 1; }
+fi
 echo "all failure cases reported"
