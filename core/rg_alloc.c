@@ -47,12 +47,14 @@ rg_groove_stack_push( rg_groove_t * g,
   }
 }
 
-int
-rg_groove_stack_pop( rg_groove_t * g,
-                     uint64_t      szc,
-                     uint64_t *    sb ) {
-  rg_mem_t const * m   = g->mem;
-  uint64_t         stk = rg_groove_inactive_off( g, szc );
+/* rg_groove_stack_pop_at pops the stack at region offset stk. */
+
+static int
+rg_groove_stack_pop_at( rg_groove_t * g,
+                        uint64_t      stk,
+                        uint64_t      szc,
+                        uint64_t *    sb ) {
+  rg_mem_t const * m = g->mem;
   uint64_t         w;
   int err = rg_mem_load( m, stk, &w );
   for(;;) {
@@ -69,6 +71,41 @@ rg_groove_stack_pop( rg_groove_t * g,
     if( !err && old==w ) { *sb = top; return RG_SUCCESS; }
     w = old;
   }
+}
+
+int
+rg_groove_stack_pop( rg_groove_t * g,
+                     uint64_t      szc,
+                     uint64_t *    sb ) {
+  return rg_groove_stack_pop_at( g, rg_groove_inactive_off( g, szc ), szc, sb );
+}
+
+/* rg_groove_stack_steal pops a superblock off another concurrency
+   group's stack of class szc (*sb 0 if all are empty).  Remotely the
+   other groups' tops are read in one request: they are contiguous. */
+
+int
+rg_groove_stack_steal( rg_groove_t * g,
+                       uint64_t      szc,
+                       uint64_t *    sb ) {
+  uint64_t mask = rg_groove_szc_cfg[ szc ].cgroup_mask;
+  uint64_t mine = g->cgroup_hint & mask;
+  uint64_t top[ RG_GROOVE_CGROUP_MAX ] = {0};
+  int err = RG_SUCCESS;
+  *sb = 0UL;
+  if( !mask ) return RG_SUCCESS;
+  if( !rg_mem_is_local( g->mem ) ) {
+    err = rg_mem_read_words( g->mem, rg_groove_inactive_cg_off( g, szc, 1UL ), top + 1, mask );
+    if( !err ) err = rg_mem_load( g->mem, rg_groove_inactive_cg_off( g, szc, 0UL ), top );
+  }
+  for( uint64_t i=1UL; !err && i<=mask; i++ ) {
+    uint64_t cg = (mine + i) & mask, stk = rg_groove_inactive_cg_off( g, szc, cg );
+    if( rg_mem_is_local( g->mem ) ) err = rg_mem_load( g->mem, stk, &top[ cg ] );
+    if( err || !rg_stk_off( top[ cg ] ) ) continue;
+    err = rg_groove_stack_pop_at( g, stk, szc, sb );
+    if( err || *sb ) break;
+  }
+  return err;
 }
 
 /* Allocation **********************************************************/
@@ -140,6 +177,7 @@ rg_groove_take_obj( rg_groove_t * g,
     if( err ) return err;
     g->slot_seen[ c ] = 0UL;
     if( !sb ) err = rg_groove_stack_pop( g, c, &sb );
+    if( !err && !sb ) err = rg_groove_stack_steal( g, c, &sb );
     if( !err && !sb ) err = rg_groove_sb_create( g, c, &sb );
     /* No volume left does not yet mean full: a volume's top superblock
        is out of circulation while another client carves a slot from it

@@ -12,9 +12,10 @@
 
 #define RG_SH_MAGIC_OFF     (0UL)
 #define RG_SH_ACTIVE_OFF    (128UL)    /* u64 active_slot[ szc + 32*cgroup ] */
-#define RG_SH_INACTIVE_OFF  (16512UL)  /* u64 inactive_stack[ szc ] */
+#define RG_SH_INACTIVE_OFF  (16512UL)  /* u64 inactive_stack[ szc ]: cgroup 0's, the seed's */
 #define RG_SH_POOL_OFF      (16768UL)  /* volume pool: magic, ver_top */
 #define RG_SH_POOL_TOP_OFF  (RG_SH_POOL_OFF + 8UL)
+#define RG_SH_INACTIVE2_OFF (16896UL)  /* u64 inactive_stack[ szc ][ cgroup-1 ]: cgroups 1..63, rgroove's */
 
 #define RG_VOLUME_POOL_MAGIC (0xfd67007e70190010UL)
 
@@ -97,10 +98,25 @@ rg_groove_active_off( rg_groove_t const * g,
   return g->shoff + RG_SH_ACTIVE_OFF + 8UL*(szc + RG_GROOVE_SZC_CNT*cg);
 }
 
+/* rg_groove_inactive_cg_off: the inactive stack of class szc kept by
+   concurrency group cg.  A superblock that a group's frees revive stays
+   on that group's stack, so workers keep to their own superblocks (with
+   one stack per class, the seed's, superblocks migrated between workers
+   and every step touched lines the other had just written); a group
+   whose stack is empty takes from the others before making new ones. */
+
+static inline uint64_t
+rg_groove_inactive_cg_off( rg_groove_t const * g,
+                           uint64_t            szc,
+                           uint64_t            cg ) {
+  return g->shoff + ( cg ? RG_SH_INACTIVE2_OFF + 8UL*((RG_GROOVE_CGROUP_MAX-1UL)*szc + cg - 1UL)
+                         : RG_SH_INACTIVE_OFF + 8UL*szc );
+}
+
 static inline uint64_t
 rg_groove_inactive_off( rg_groove_t const * g,
                         uint64_t            szc ) {
-  return g->shoff + RG_SH_INACTIVE_OFF + 8UL*szc;
+  return rg_groove_inactive_cg_off( g, szc, g->cgroup_hint & (uint64_t)rg_groove_szc_cfg[ szc ].cgroup_mask );
 }
 
 /* rg_groove_sb_in_range: a superblock offset is 512-aligned, past its
@@ -152,8 +168,9 @@ rg_groove_bits_valid( uint64_t   bits,
 
 /* Inactive stacks (rg_alloc.c). */
 
-int rg_groove_stack_push( rg_groove_t * g, uint64_t szc, uint64_t sb );
-int rg_groove_stack_pop ( rg_groove_t * g, uint64_t szc, uint64_t * sb );
+int rg_groove_stack_push ( rg_groove_t * g, uint64_t szc, uint64_t sb );
+int rg_groove_stack_pop  ( rg_groove_t * g, uint64_t szc, uint64_t * sb );
+int rg_groove_stack_steal( rg_groove_t * g, uint64_t szc, uint64_t * sb );
 
 /* Volume pool (rg_volume.c). */
 

@@ -66,9 +66,9 @@ rg_recover_circulation( rg_groove_t const * g,
     if( !err && sb ) err = rg_offset_set_add( sbs, sb );
   }
   uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL;
-  for( uint64_t c=0UL; !err && c<RG_GROOVE_SZC_CNT; c++ ) {
-    uint64_t w;
-    err = rg_mem_load( m, rg_groove_inactive_off( g, c ), &w );
+  for( uint64_t i=0UL; !err && i<RG_GROOVE_SZC_CNT*RG_GROOVE_CGROUP_MAX; i++ ) {
+    uint64_t c = i % RG_GROOVE_SZC_CNT, w;
+    err = rg_mem_load( m, rg_groove_inactive_cg_off( g, c, i / RG_GROOVE_SZC_CNT ), &w );
     uint64_t n = 0UL;
     for( uint64_t sb=rg_stk_off( w ); !err && sb; n++ ) {
       if( n>bound || !rg_groove_sb_in_range( g, sb ) ) return rg_err( RG_ERR_CORRUPT, "recover: inactive stack %lu is damaged", c );

@@ -135,16 +135,20 @@ rg_groove_verify( rg_groove_t const * g ) {
       if( cg>rg_groove_szc_cfg[ c ].cgroup_mask ) return RG_VERIFY_FAIL( "class %lu has a superblock in unused cgroup %lu", c, cg );
       if( (err = rg_sb_verify( g, sb, c, parent_cnt, 1, NULL )) ) return err;
     }
-    uint64_t w;
-    err = rg_mem_load( m, rg_groove_inactive_off( g, c ), &w );
-    if( err ) return err;
-    uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL;
-    uint64_t n     = 0UL;
-    for( uint64_t sb=rg_stk_off( w ); sb; n++ ) {
-      if( n>bound ) return RG_VERIFY_FAIL( "inactive stack %lu has a cycle", c );
-      if( (err = rg_sb_verify( g, sb, c, parent_cnt, 1, NULL )) ) return err;
-      err = rg_mem_load( m, sb + RG_SB_INFO_OFF, &sb );
+    for( uint64_t cg=0UL; cg<RG_GROOVE_CGROUP_MAX; cg++ ) {
+      uint64_t w;
+      err = rg_mem_load( m, rg_groove_inactive_cg_off( g, c, cg ), &w );
       if( err ) return err;
+      if( rg_stk_off( w ) && cg>rg_groove_szc_cfg[ c ].cgroup_mask )
+        return RG_VERIFY_FAIL( "class %lu has an inactive stack for unused cgroup %lu", c, cg );
+      uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL;
+      uint64_t n     = 0UL;
+      for( uint64_t sb=rg_stk_off( w ); sb; n++ ) {
+        if( n>bound ) return RG_VERIFY_FAIL( "inactive stack %lu of cgroup %lu has a cycle", c, cg );
+        if( (err = rg_sb_verify( g, sb, c, parent_cnt, 1, NULL )) ) return err;
+        err = rg_mem_load( m, sb + RG_SB_INFO_OFF, &sb );
+        if( err ) return err;
+      }
     }
   }
   return RG_SUCCESS;

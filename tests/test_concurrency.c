@@ -189,6 +189,33 @@ test_racing_double_frees( void ) {
   rg_pool_close( pool );
 }
 
+/* Superblocks revived by one concurrency group stay on its stack; a
+   group with none takes them from the others before making new ones. */
+
+static void
+test_stealing( void ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  rg_pool_t * a = rg_pool_dup( pool, 1UL, NULL ), * b = rg_pool_dup( pool, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( a );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( b );
+  rg_gaddr_t x[ 3*38 ];
+  for( int i=0; i<3*38; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* 3 full superblocks */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived into a's empty active slot */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[38] ), RG_SUCCESS );  /* revived onto a's inactive stack */
+  rg_groove_usage_t before, after;
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
+  rg_gaddr_t y;
+  CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( after.superblocks, before.superblocks ); /* b took a's superblock, made none */
+  CU_ASSERT_EQUAL( y, x[38] );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_pool_close( a );
+  rg_pool_close( b );
+  rg_pool_close( pool );
+}
+
 int
 main( int     argc,
       char ** argv ) {
@@ -201,6 +228,7 @@ main( int     argc,
     { "2 processes attached by name",              test_two_processes       },
     { "3 processes attached by name",              test_three_processes     },
     { "racing double frees: one of each wins",     test_racing_double_frees },
+    { "a group with no superblock takes another's", test_stealing            },
     { NULL, NULL }
   };
   return rg_test_main( "concurrency", tests );

@@ -21,7 +21,7 @@ test_groove_new_bad_args( void ) {
   uint8_t zero[ RG_GROOVE_FOOTPRINT ] = {0};
   CU_ASSERT_EQUAL( memcmp( mem->base + RG_REGION_GROOVE_OFF, zero, sizeof(zero) ), 0 ); /* nothing written */
   CU_ASSERT_EQUAL( rg_groove_align(), 128UL );
-  CU_ASSERT_EQUAL( rg_groove_footprint(), 16896UL );
+  CU_ASSERT_EQUAL( rg_groove_footprint(), 33024UL );
   rg_shm_close( shm );
 }
 

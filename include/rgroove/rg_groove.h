@@ -8,7 +8,7 @@
    holds:
 
      [0, 4096)                  region header (rg_region.h)
-     [shoff, shoff+16896)       groove shared state: active slots,
+     [shoff, shoff+33024)       groove shared state: active slots,
                                 inactive stacks, volume pool
      [volume0_off + i GiB, ...) volume i, for i in [0, volume_max)
 
@@ -28,6 +28,12 @@
      superblock offset divided by 512 (bits 0..36), not the seed's 9-bit
      tag: a remote pop spends microseconds between reading the top and
      its CAS (design.md, rule 3).
+   - One inactive stack per class and concurrency group, not per class:
+     the seed's 32 stacks keep their place (they are cgroup 0's) and
+     63*32 more follow the volume pool (shared state 33024 bytes, not
+     16896).  A group pops its own stack, then takes from the others,
+     then makes a new superblock.  With the seed's shared stacks two
+     workers of a random workload were 3x slower per step than one.
    - Free sets the object's bit with a CAS that refuses a bit already
      set, not a fetch-and-add, so of two concurrent frees of one object
      exactly one succeeds and the other returns RG_ERR_INVAL (the seed
@@ -68,7 +74,7 @@
 #define RG_GROOVE_CGROUP_MAX          (64UL)
 
 #define RG_GROOVE_ALIGN               (128UL)
-#define RG_GROOVE_FOOTPRINT           (16896UL)
+#define RG_GROOVE_FOOTPRINT           (33024UL)  /* the seed's 16896, then 63 more stacks per class */
 #define RG_GROOVE_MAGIC               (0xfd67007eda7a36c0UL)
 
 #define RG_VOLUME_MAGIC               (0xfd67007e701c3300UL)
@@ -163,7 +169,7 @@ uint64_t rg_groove_ljoin_align    ( void );
 uint64_t rg_groove_ljoin_footprint( void );
 
 /* rg_groove_align / rg_groove_footprint: alignment (128) and size
-   (16896) of the groove shared state inside a region. */
+   (33024) of the groove shared state inside a region. */
 
 uint64_t rg_groove_align    ( void );
 uint64_t rg_groove_footprint( void );

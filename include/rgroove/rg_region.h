@@ -6,7 +6,7 @@
    from the region itself.
 
      [0, 4096)                      header (rg_region_info_t, then zeros)
-     [4096, 4096+16896)             groove shared state (rg_groove.h)
+     [4096, 4096+33024)             groove shared state (rg_groove.h)
      [65536 + i GiB, 65536+(i+1) GiB) volume i, i in [0, volume_max)
 
    Only the first 64 KiB and the volumes in use are ever touched, so a
