@@ -222,15 +222,4 @@ rg_mem_fetch_clear_bit( rg_mem_t const * m,
   return rg_mem_faa( m, off, 0UL - bit, old );
 }
 
-/* rg_mem_fetch_set_bit: set bit (a single bit known to be clear) with a
-   fetch-and-add of bit.  *old gets the previous word. */
-
-static inline int
-rg_mem_fetch_set_bit( rg_mem_t const * m,
-                      uint64_t         off,
-                      uint64_t         bit,
-                      uint64_t *       old ) {
-  return rg_mem_faa( m, off, bit, old );
-}
-
 #endif /* RGROOVE_RG_MEM_H */
