@@ -137,9 +137,11 @@ rg_verbs_peer_name( struct rdma_cm_id * id,
 }
 
 /* rg_verbs_admit handles a connect request on a new id: check the
-   handshake, give the id a queue pair, accept with the region's key. */
+   handshake, give the id a queue pair, accept with the region's key.
+   Returns 1 when the id was turned away and must be destroyed (after
+   its event is acknowledged). */
 
-static void
+static int
 rg_verbs_admit( rg_verbs_server_t *          s,
                 struct rdma_cm_event const * ev ) {
   struct rdma_cm_id * id = ev->id;
@@ -147,17 +149,17 @@ rg_verbs_admit( rg_verbs_server_t *          s,
   if( ev->param.conn.private_data && ev->param.conn.private_data_len>=sizeof(req) )
     memcpy( &req, ev->param.conn.private_data, sizeof(req) );
   char why[ 112 ];
-  if( req.magic!=RG_VERBS_MAGIC ) { rg_verbs_reject( s, id, RG_ERR_PERM, "not an rgroove client" ); return; }
+  if( req.magic!=RG_VERBS_MAGIC ) { rg_verbs_reject( s, id, RG_ERR_PERM, "not an rgroove client" ); return 1; }
   if( req.version!=RG_VERBS_PROTO_VERSION ) {
     snprintf( why, sizeof(why), "protocol version %u, this server speaks %u: use matching rgroove versions",
               req.version, RG_VERBS_PROTO_VERSION );
     rg_verbs_reject( s, id, RG_ERR_PERM, why );
-    return;
+    return 1;
   }
   uint8_t diff = (uint8_t)(req.token_sz!=s->token_sz);
   for( uint64_t i=0UL; i<RG_VERBS_TOKEN_MAX; i++ ) diff |= (uint8_t)(i<s->token_sz ? req.token[i]^s->token[i] : 0);
-  if( diff ) { rg_verbs_reject( s, id, RG_ERR_PERM, "wrong admission token: use the server's token (RGROOVE_TOKEN)" ); return; }
-  if( rg_verbs_server_register( s, id->verbs, id->port_num ) ) { rg_verbs_reject( s, id, RG_ERR_IO, rg_errmsg() ); return; }
+  if( diff ) { rg_verbs_reject( s, id, RG_ERR_PERM, "wrong admission token: use the server's token (RGROOVE_TOKEN)" ); return 1; }
+  if( rg_verbs_server_register( s, id->verbs, id->port_num ) ) { rg_verbs_reject( s, id, RG_ERR_IO, rg_errmsg() ); return 1; }
 
   rg_verbs_peer_t * p = calloc( 1, sizeof(rg_verbs_peer_t) );
   struct ibv_qp_init_attr qa = {
@@ -167,7 +169,7 @@ rg_verbs_admit( rg_verbs_server_t *          s,
   if( !p || rdma_create_qp( id, s->pd, &qa ) ) {
     free( p );
     rg_verbs_reject( s, id, RG_ERR_IO, "the server could not create a queue pair" );
-    return;
+    return 1;
   }
   struct ibv_device_attr dev;
   ibv_query_device( id->verbs, &dev );
@@ -185,7 +187,7 @@ rg_verbs_admit( rg_verbs_server_t *          s,
     rg_verbs_log( s, "accept failed: %s", strerror( errno ) );
     rdma_destroy_qp( id );
     free( p );
-    return;
+    return 1;
   }
   p->id     = id;
   p->serial = ++s->serial;
@@ -193,6 +195,7 @@ rg_verbs_admit( rg_verbs_server_t *          s,
   p->next   = s->peers;
   s->peers  = p;
   id->context = p;
+  return 0;
 }
 
 static void
@@ -219,10 +222,13 @@ rg_verbs_server_poll( rg_verbs_server_t * s,
   if( err ) return err==RG_ERR_AGAIN ? RG_SUCCESS : err;
   rg_verbs_peer_t * p = ev->id==s->listen_id ? NULL : ev->id->context;
   switch( ev->event ) {
-  case RDMA_CM_EVENT_CONNECT_REQUEST:
-    rg_verbs_admit( s, ev );
+  case RDMA_CM_EVENT_CONNECT_REQUEST: {
+    struct rdma_cm_id * id = ev->id;
+    int turned_away = rg_verbs_admit( s, ev );
     rdma_ack_cm_event( ev );
+    if( turned_away ) rdma_destroy_id( id );
     break;
+  }
   case RDMA_CM_EVENT_ESTABLISHED:
     rdma_ack_cm_event( ev );
     if( p ) {
