@@ -67,3 +67,21 @@ rg_region_join( void *           ljoin,
   }
   return rg_groove_join( ljoin, mem, info.shoff, info.volume0_off, info.volume_max, cgroup_hint, opt_err );
 }
+
+int
+rg_region_check( rg_mem_t const *       mem,
+                 int                    recover,
+                 rg_groove_recovery_t * rec,
+                 rg_groove_usage_t *    usage ) {
+  uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)));
+  rg_groove_recovery_t r = {0};
+  rg_groove_usage_t    u;
+  int err;
+  rg_groove_t * g = rg_region_join( ljoin, mem, 0UL, &err );
+  if( !g ) return err;
+  if( recover && (err = rg_groove_recover( g, &r )) ) return err;
+  if( (err = rg_groove_verify( g )) || (err = rg_groove_usage( g, &u )) ) return err;
+  if( rec   ) *rec   = r;
+  if( usage ) *usage = u;
+  return RG_SUCCESS;
+}

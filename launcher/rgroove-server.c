@@ -68,21 +68,15 @@ log_line( void *       ctx,
 static int
 check_pool( rg_mem_t const * mem,
             int              recover ) {
-  uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)));
-  int err;
-  char line[ 256 ];
-  rg_groove_t * g = rg_region_join( ljoin, mem, 0UL, &err );
-  rg_groove_recovery_t rec = {0};
-  if( g && recover ) {
-    err = rg_groove_recover( g, &rec );
-    if( !err && (rec.slots_freed || rec.superblocks_recirculated || rec.volumes_released) ) {
-      snprintf( line, sizeof(line), "recover: freed %lu slot(s) and recirculated %lu superblock(s) left by dead clients, released %lu volume(s)",
-                rec.slots_freed, rec.superblocks_recirculated, rec.volumes_released );
-      log_line( NULL, line );
-    }
+  rg_groove_recovery_t rec;
+  rg_groove_usage_t    u;
+  char                 line[ 256 ];
+  int err = rg_region_check( mem, recover, &rec, &u );
+  if( !err && (rec.slots_freed || rec.superblocks_recirculated || rec.volumes_released) ) {
+    snprintf( line, sizeof(line), "recover: freed %lu slot(s) and recirculated %lu superblock(s) left by dead clients, released %lu volume(s)",
+              rec.slots_freed, rec.superblocks_recirculated, rec.volumes_released );
+    log_line( NULL, line );
   }
-  rg_groove_usage_t u;
-  if( g && !err && !(err = rg_groove_verify( g )) ) err = rg_groove_usage( g, &u );
   if( err ) snprintf( line, sizeof(line), "verify: %s: %s", rg_strerror( err ), rg_errmsg() );
   else snprintf( line, sizeof(line), "verify: success (%lu live objects, %lu bytes, %lu superblocks, %lu volume(s) in use, %lu empty)",
                  u.objects, u.object_bytes, u.superblocks, u.volumes_in_use, u.volumes_empty );

@@ -299,10 +299,11 @@ remote_random( rg_pool_t * pool,
    survive a fork), doing 64-byte alloc+free pairs; total pairs/s. */
 
 static double
-remote_throughput( rg_pool_t * pool,
-                   uint64_t    workers,
-                   uint64_t    iters ) {
-  job_t job = { "remote", 64UL, iters };
+remote_throughput( rg_pool_t *  pool,
+                   char const * uri,
+                   uint64_t     workers,
+                   uint64_t     iters ) {
+  job_t job = { uri, 64UL, iters };
   double ns = run_once( &job, workers, 0, pool );
   return ns>0.0 ? 1e9*(double)workers/ns : -1.0;
 }
@@ -361,7 +362,7 @@ run_remote( char const * uri,
   printf( "# steady-state alloc+free: at most %.2f round trips, typical latency at most %.2f x one CAS\n", worst_rt, worst_ratio );
   fflush( stdout );
   for( uint64_t w=1UL; w<=workers; w++ ) {
-    double tput = remote_throughput( pool, w, iters );
+    double tput = remote_throughput( pool, uri, w, iters );
     if( tput<0.0 ) goto fail;
     printf( "# throughput, 64-byte alloc+free, %lu client process(es): %.0f pairs/s\n", w, tput );
     fflush( stdout );

@@ -314,8 +314,8 @@ rg_groove_obj_info( rg_groove_t const *    join,
    from an active slot or an inactive stack.  rg_groove_volume_verify
    checks one volume's header and, if it is in use, every superblock and
    object header inside it, recursively.  Both return RG_SUCCESS,
-   RG_ERR_INVAL (bad arguments), RG_ERR_CORRUPT (logged with the reason
-   to stderr) or RG_ERR_IO.  The groove must be quiescent: no alloc or
+   RG_ERR_INVAL (bad arguments), RG_ERR_CORRUPT (rg_errmsg says what
+   and where) or RG_ERR_IO.  The groove must be quiescent: no alloc or
    free may run anywhere meanwhile. */
 
 int

@@ -63,4 +63,17 @@ rg_region_join( void *           ljoin,
                 uint64_t         cgroup_hint,
                 int *            opt_err );
 
+/* rg_region_check checks a quiet region: when recover is set it first
+   repairs what dead clients left (rg_groove_recover, counts in *rec if
+   not NULL), then runs rg_groove_verify and walks every volume
+   (rg_groove_usage, into *usage if not NULL).  Returns RG_SUCCESS or
+   the first error (rg_errmsg says where).  No client may use the
+   region meanwhile. */
+
+int
+rg_region_check( rg_mem_t const *       mem,
+                 int                    recover,
+                 rg_groove_recovery_t * rec,
+                 rg_groove_usage_t *    usage );
+
 #endif /* RGROOVE_RG_REGION_H */

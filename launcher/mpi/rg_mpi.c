@@ -270,11 +270,8 @@ rg_mpi_verify( rg_mpi_t * m,
   if( err ) return err;
   uint64_t live = 0UL;
   if( m->server_idx>=0 ) { /* quiet now: the server checks its own memory directly */
-    uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)));
-    rg_groove_t * g = rg_region_join( ljoin, rg_shm_mem( m->shm ), 0UL, &err );
-    rg_groove_recovery_t rec;
-    rg_groove_usage_t    u;
-    if( g && !(err = rg_groove_recover( g, &rec )) && !(err = rg_groove_verify( g )) ) err = rg_groove_usage( g, &u );
+    rg_groove_usage_t u;
+    err = rg_region_check( rg_shm_mem( m->shm ), 1, NULL, &u );
     if( err ) fprintf( stderr, "rgroove rank %d: server %d does not verify: %s\n", m->rank, m->server_idx, rg_errmsg() );
     else live = u.objects;
   }
