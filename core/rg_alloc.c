@@ -156,41 +156,47 @@ rg_groove_sb_create( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
-/* rg_groove_take_obj claims one slot of class c: from this join's active
-   superblock, else one popped off the inactive stack, else a new one.
-   Returns the slot's offset and index. */
+/* rg_groove_sb_acquire takes a class-c superblock out of circulation
+   for the caller: this join's active slot, else the inactive stacks,
+   else a new one. */
 
 static int
-rg_groove_take_obj( rg_groove_t * g,
-                    uint64_t      c,
-                    uint64_t *    obj,
-                    uint64_t *    idx ) {
-  rg_mem_t const * m    = g->mem;
-  uint64_t         cnt  = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t         slot = rg_groove_active_off( g, c );
-
-  uint64_t sb = 0UL;
+rg_groove_sb_acquire( rg_groove_t * g,
+                      uint64_t      c,
+                      uint64_t *    sb ) {
+  uint64_t slot = rg_groove_active_off( g, c );
   int      err;
   for( uint64_t tries=0UL;; tries++ ) {
-    sb  = g->slot_seen[ c ];
-    err = rg_mem_xchg( m, slot, 0UL, &sb );
+    *sb = g->slot_seen[ c ];
+    err = rg_mem_xchg( g->mem, slot, 0UL, sb );
     if( err ) return err;
     g->slot_seen[ c ] = 0UL;
-    if( !sb ) err = rg_groove_stack_pop( g, c, &sb );
-    if( !err && !sb ) err = rg_groove_stack_steal( g, c, &sb );
-    if( !err && !sb ) err = rg_groove_sb_create( g, c, &sb );
+    if( !*sb ) err = rg_groove_stack_pop( g, c, sb );
+    if( !err && !*sb ) err = rg_groove_stack_steal( g, c, sb );
+    if( !err && !*sb ) err = rg_groove_sb_create( g, c, sb );
     /* No volume left does not yet mean full: a volume's top superblock
        is out of circulation while another client carves a slot from it
        (microseconds over RDMA).  Look again a few times, backing off,
        before saying FULL. */
-    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || tries>=RG_FULL_RETRIES ) break;
+    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || tries>=RG_FULL_RETRIES ) return err;
     struct timespec pause = { 0, 10000L<<(tries<8UL ? tries : 8UL) }; /* 10 us doubling to 2.56 ms */
     nanosleep( &pause, NULL );
   }
-  if( err ) return err;
+}
 
-  /* sb is ours (state X): only we may clear its bits */
-  uint64_t b, old;
+/* rg_groove_sb_claim clears one free bit of the class-c superblock sb,
+   just acquired (state X: only we may clear its bits).  *b gets the bit
+   and *old the bitfield before. */
+
+static int
+rg_groove_sb_claim( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t      sb,
+                    uint64_t *    b,
+                    uint64_t *    old ) {
+  rg_mem_t const * m   = g->mem;
+  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  int              err;
   if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && g->free_seen[ c ] ) {
     /* Remote, and a superblock this join validated before: claim with a
        CAS seeded by the bitfield left there last time, one round trip
@@ -198,38 +204,81 @@ rg_groove_take_obj( rg_groove_t * g,
        bits since (we hold it), so a wrong seed costs one retry. */
     uint64_t f = g->free_seen[ c ];
     for(;;) {
-      b = rg_lowest_bit( f );
-      err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, f & ~b, &old );
+      *b  = rg_lowest_bit( f );
+      err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, f & ~*b, old );
       if( err ) return err;
-      if( old==f ) break;
-      if( !old || !rg_bits_in_range( old, cnt ) )
-        return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation has bitfield %#lx", c, sb, old );
-      f = old;
+      if( *old==f ) return RG_SUCCESS;
+      if( !*old || !rg_bits_in_range( *old, cnt ) )
+        return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation has bitfield %#lx", c, sb, *old );
+      f = *old;
     }
-  } else {
-    uint64_t meta[3];
-    err = rg_mem_read_words( m, sb, meta, 3UL );
-    if( err ) return err;
-    uint64_t f = meta[2];
-    if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
-                         rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
-                         rg_groove_hdr_szc ( meta[0] )!=c || !f || !rg_bits_in_range( f, cnt ) ) )
-      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is bad (bits %#lx free %#lx)", c, sb, meta[0], f );
-    b = rg_lowest_bit( f );
+  }
+  uint64_t meta[3];
+  err = rg_mem_read_words( m, sb, meta, 3UL );
+  if( err ) return err;
+  uint64_t f = meta[2];
+  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
+                       rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK ||
+                       rg_groove_hdr_szc ( meta[0] )!=c || !f || !rg_bits_in_range( f, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is bad (bits %#lx free %#lx)", c, sb, meta[0], f );
+  *b  = rg_lowest_bit( f );
+  err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, *b, old );
+  if( err ) return err;
+  if( RG_PARANOID && ( !(*old & *b) || !rg_bits_in_range( *old, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, *b, *old );
+  return RG_SUCCESS;
+}
+
+/* rg_groove_take_obj claims one slot of class c and returns its offset
+   and index.
+
+   The seed takes a superblock out of the active slot, claims a slot and
+   puts the superblock back: two exchanges on a shared word around every
+   claim.  For the small classes a join keeps the superblock instead
+   (held_sb) until it claims the last free slot, so an allocation is one
+   fetch-and-sub on the bitfield (one round trip remotely), with nothing
+   read first: the bits left in held_free are still free, since only the
+   holder clears bits.  A held superblock is out of circulation exactly
+   as the seed's is during its alloc, only for longer; rg_groove_flush
+   (and leave) put it back, and rg_groove_recover finds the ones of a
+   client that died.  The larger classes keep the seed's put-back: their
+   superblocks are big and shared by few concurrency groups. */
+
+static int
+rg_groove_take_obj( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t *    obj,
+                    uint64_t *    idx ) {
+  rg_mem_t const * m    = g->mem;
+  int              held = c<RG_GROOVE_HELD_SZC_CNT;
+  uint64_t         sb   = held ? g->held_sb[ c ] : 0UL;
+  uint64_t         b = 0UL, old = 0UL;
+  int              err;
+  if( sb ) {
+    b   = rg_lowest_bit( g->held_free[ c ] );
     err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, b, &old );
     if( err ) return err;
-    if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, cnt ) ) )
-      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+    if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, rg_groove_szc_cfg[ c ].obj_cnt ) ) )
+      return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+  } else {
+    err = rg_groove_sb_acquire( g, c, &sb );
+    if( !err ) err = rg_groove_sb_claim( g, c, sb, &b, &old );
+    if( err ) return err;
   }
-  if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
 
-  if( old!=b ) { /* slots remain: back into circulation */
-    uint64_t displaced = 0UL; /* we emptied the slot above */
-    err = rg_mem_xchg( m, slot, sb, &displaced );
-    if( err ) return err;
-    g->slot_seen[ c ] = sb;
-    if( displaced ) err = rg_groove_stack_push( g, c, displaced );
-    if( err ) return err;
+  if( held ) { /* kept while slots remain; a full one is out of circulation */
+    g->held_sb  [ c ] = old!=b ? sb : 0UL;
+    g->held_free[ c ] = old & ~b;
+  } else {
+    if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
+    if( old!=b ) { /* slots remain: back into circulation */
+      uint64_t displaced = 0UL; /* we emptied the slot above */
+      err = rg_mem_xchg( m, rg_groove_active_off( g, c ), sb, &displaced );
+      if( err ) return err;
+      g->slot_seen[ c ] = sb;
+      if( displaced ) err = rg_groove_stack_push( g, c, displaced );
+      if( err ) return err;
+    }
   }
 
   uint64_t i = (uint64_t)__builtin_ctzl( b );
@@ -337,9 +386,9 @@ rg_groove_reclaim( rg_groove_t * g,
   return err;
 }
 
-/* rg_groove_revive puts a superblock that was full and just got one
-   free slot back into circulation: into this join's active slot if that
-   is empty, else onto the inactive stack.  The seed always displaced the
+/* rg_groove_revive puts a superblock back into circulation (one that
+   was full and just got a free slot, or one this join held): into this
+   join's active slot if that is empty, else onto the inactive stack.  The seed always displaced the
    active superblock (which has more free slots) onto the stack, so the
    next alloc had to pop again: a push and a pop on a word that every
    worker shares, for nearly every free of a random workload. */
@@ -377,8 +426,15 @@ rg_groove_slot_free( rg_groove_t * g,
                        ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
   uint64_t meta[3] = { 0UL, 0UL, 0UL };
-  int err = RG_SUCCESS;
-  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
+  int      held    = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held_sb[ c ];
+  int      err     = RG_SUCCESS;
+  if( held ) {
+    /* This join validated the superblock when it took it.  Remotely the
+       bits it knows free seed the CAS below (a subset of the free bits:
+       others' frees cost a retry); locally a load is exact and cheap. */
+    meta[2] = g->held_free[ c ];
+    if( rg_mem_is_local( m ) ) err = rg_mem_load( m, sb + RG_SB_FREE_OFF, &meta[2] );
+  } else if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
     /* Remote, and a superblock this join validated before (the object's
        live header means it still holds that object, so it is still
        that superblock): seed the CAS below with the bitfield seen last,
@@ -411,7 +467,8 @@ rg_groove_slot_free( rg_groove_t * g,
     if( !err && !rg_bits_in_range( f, cnt ) )
       return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, f, cnt );
   }
-  if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = f | bit; }
+  if( held ) g->held_free[ c ] = f | bit;
+  else if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = f | bit; }
 
   if( !old ) return rg_groove_revive( g, c, sb ); /* it was full, out of circulation */
   if( (old | bit)==rg_full_mask( cnt ) ) return rg_groove_reclaim( g, c ); /* it just became empty */
@@ -436,6 +493,18 @@ rg_groove_free( rg_groove_t * g,
     return rg_err( RG_ERR_INVAL, "free of %#lx: not the first byte of the object at %#lx", obj_off,
                    h + rg_groove_obj_offset( rg_groove_hdr_align( bits ) ) );
   return rg_groove_slot_free( g, h, c, idx );
+}
+
+int
+rg_groove_flush( rg_groove_t * g ) {
+  if( RG_UNLIKELY( !g ) ) return rg_err( RG_ERR_INVAL, "NULL groove join" );
+  for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
+    if( !g->held_sb[ c ] ) continue;
+    int err = rg_groove_revive( g, c, g->held_sb[ c ] );
+    if( err ) return err;
+    g->held_sb[ c ] = 0UL;
+  }
+  return RG_SUCCESS;
 }
 
 int

@@ -87,6 +87,7 @@ rg_groove_join( void *           ljoin,
 
 void *
 rg_groove_leave( rg_groove_t * join ) {
+  if( join ) rg_groove_flush( join ); /* on failure the superblocks wait for rg_groove_recover */
   return join;
 }
 

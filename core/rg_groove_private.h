@@ -66,6 +66,13 @@ rg_stk_next( uint64_t w,
   return (((w>>RG_STK_OFF_BITS)+1UL)<<RG_STK_OFF_BITS) | (off>>9);
 }
 
+/* Classes below RG_GROOVE_HELD_SZC_CNT (objects up to 9728 bytes, the
+   classes the seed gives 64 concurrency groups; superblocks of at most
+   19968 bytes) are held by a join across allocations instead of going
+   back to the active slot after each one (rg_alloc.c). */
+
+#define RG_GROOVE_HELD_SZC_CNT (10UL)
+
 struct rg_groove {
   rg_mem_t const * mem;
   uint64_t         shoff;
@@ -81,6 +88,11 @@ struct rg_groove {
   uint64_t         sb_seen     [ RG_GROOVE_SZC_CNT ];
   uint64_t         free_seen   [ RG_GROOVE_SZC_CNT ];
   uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
+
+  /* Per small class, the superblock this join holds (0: none) and bits
+     known free in it.  Only the holder clears bits, so they stay free. */
+  uint64_t         held_sb  [ RG_GROOVE_HELD_SZC_CNT ];
+  uint64_t         held_free[ RG_GROOVE_HELD_SZC_CNT ];
 };
 
 _Static_assert( sizeof(struct rg_groove)<=RG_GROOVE_LJOIN_FOOTPRINT, "update RG_GROOVE_LJOIN_FOOTPRINT" );

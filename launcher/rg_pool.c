@@ -429,6 +429,16 @@ rg_pool_verify( rg_pool_t const * pool ) {
 }
 
 int
+rg_pool_flush( rg_pool_t * pool ) {
+  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    int err = rg_groove_flush( pool->server[i].groove );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+int
 rg_pool_usage( rg_pool_t const *   pool,
                rg_groove_usage_t * usage ) {
   if( !pool || !usage ) return rg_err( RG_ERR_INVAL, "NULL argument" );

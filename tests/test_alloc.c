@@ -237,6 +237,13 @@ test_corruption_detected( void ) {
   uint64_t sb = rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( peek( h ) ) );
   uint64_t saved_free = peek( sb + RG_SB_FREE_OFF );
   poke( sb + RG_SB_FREE_OFF, saved_free | (1UL<<50) );                               /* bit beyond obj_cnt */
+  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT ); /* held by g: the walk finds it */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );                 /* out of circulation */
+  poke( sb + RG_SB_FREE_OFF, saved_free );
+  CU_ASSERT_EQUAL( rg_groove_flush( g ), RG_SUCCESS );                  /* into circulation, where verify looks */
+  CU_ASSERT_EQUAL( peek( rg_groove_active_off( g, 0UL ) ), sb );
+  CU_ASSERT_EQUAL( rg_groove_flush( NULL ), RG_ERR_INVAL );
+  poke( sb + RG_SB_FREE_OFF, saved_free | (1UL<<50) );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
   poke( sb + RG_SB_FREE_OFF, 0UL );                                                   /* full, yet active */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
@@ -295,8 +302,10 @@ test_recovery( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 2UL, &b ), RG_SUCCESS );
   poke( rg_groove_obj_hdr_off( a ), 0UL );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_ERR_CORRUPT );
+  CU_ASSERT_EQUAL( rg_groove_flush( g ), RG_SUCCESS ); /* g lives on: its superblock is not lost */
   CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rec.slots_freed, 1UL );
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 0UL );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   rg_groove_usage_t u;
   CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
@@ -320,13 +329,34 @@ test_recovery( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_pool_acquire( g, &vi ), RG_SUCCESS );
   CU_ASSERT_EQUAL( vi, 1UL );
   poke( rg_groove_vol_off( g, vi ), RG_VOLUME_MAGIC );
+  CU_ASSERT_EQUAL( rg_groove_flush( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rec.volumes_released, 1UL );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
   CU_ASSERT_EQUAL( u.volumes_empty, 1UL );
+
+  /* a client that died holding a superblock (its held state dropped, so
+     closing its handle cannot put the superblock back) */
+  rg_pool_t * dead = rg_pool_dup( pool, 9UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( dead );
+  rg_groove_t * dg = rg_pool_groove( dead );
+  uint64_t d;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( dg, 0UL, 100UL, 4UL, &d ), RG_SUCCESS );
+  uint64_t held = dg->held_sb[ 0 ];
+  CU_ASSERT_FATAL( held!=0UL && held!=sb );
+  dg->held_sb[ 0 ] = 0UL;
+  rg_pool_close( dead );
+  CU_ASSERT_EQUAL( rg_groove_flush( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_recover( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.slots_freed, 0UL );                /* d stays live: it was allocated */
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 1UL );
+  CU_ASSERT_EQUAL( rg_stk_off( peek( rg_groove_inactive_off( g, 0UL ) ) ), held );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
   CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( g, c ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, d ), RG_SUCCESS );  /* another join's object */
   CU_ASSERT_EQUAL( rg_groove_recover( NULL, &rec ), RG_ERR_INVAL );
   teardown();
 }
@@ -377,6 +407,51 @@ test_widened_version( void ) {
   teardown();
 }
 
+/* A join holds the superblock it allocates small objects from: others
+   make their own, the holder drops it when it claims the last slot, and
+   leave puts it back into circulation. */
+
+static void
+test_held_superblocks( void ) {
+  setup( 1UL );
+  uint64_t cnt  = rg_groove_szc_cfg[ 0 ].obj_cnt;
+  uint64_t slot = rg_groove_active_off( g, 0UL );
+  uint64_t obj[ 64 ];
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj[0] ), RG_SUCCESS );
+  uint64_t sb = g->held_sb[ 0 ];
+  CU_ASSERT_FATAL( sb!=0UL );
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );                          /* out of circulation while held */
+  CU_ASSERT_EQUAL( g->held_free[ 0 ], peek( sb + RG_SB_FREE_OFF ) );
+
+  rg_pool_t * other = rg_pool_dup( pool, rg_groove_cgroup_hint( g ), NULL ); /* same concurrency group */
+  CU_ASSERT_PTR_NOT_NULL_FATAL( other );
+  rg_groove_t * h = rg_pool_groove( other );
+  uint64_t y;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
+  CU_ASSERT( h->held_sb[ 0 ]!=0UL && h->held_sb[ 0 ]!=sb );     /* a superblock of its own */
+  CU_ASSERT_EQUAL( rg_groove_free( h, obj[0] ), RG_SUCCESS );   /* a free into g's held superblock */
+  CU_ASSERT_EQUAL( rg_groove_free( g, y ), RG_SUCCESS );        /* and into h's */
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
+  for( uint64_t i=0UL; i<cnt; i++ ) {                            /* fill g's superblock */
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, i, &obj[i] ), RG_SUCCESS );
+    CU_ASSERT_EQUAL( rg_groove_sb_hdr_off( rg_groove_obj_hdr_off( obj[i] ), 0UL, rg_groove_hdr_idx( peek( rg_groove_obj_hdr_off( obj[i] ) ) ) ), sb );
+  }
+  CU_ASSERT_EQUAL( g->held_sb[ 0 ], 0UL );                       /* full: dropped, out of circulation */
+  CU_ASSERT_EQUAL( peek( sb + RG_SB_FREE_OFF ), 0UL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj[3] ), RG_SUCCESS );   /* a free revives it */
+  CU_ASSERT_EQUAL( peek( slot ), sb );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
+  uint64_t hsb = h->held_sb[ 0 ];
+  rg_pool_close( other );                                        /* leave: the slot is taken, so onto the stack */
+  CU_ASSERT_EQUAL( rg_stk_off( peek( rg_groove_inactive_off( g, 0UL ) ) ), hsb );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<cnt; i++ ) if( i!=3UL ) CU_ASSERT_EQUAL( rg_groove_free( g, obj[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  teardown();
+}
+
 int
 main( void ) {
   static rg_test_t const tests[] = {
@@ -387,6 +462,7 @@ main( void ) {
     { "verify reports planted corruption",          test_corruption_detected  },
     { "the widened stack version defeats ABA",      test_widened_version      },
     { "recovery after clients died mid-operation",  test_recovery             },
+    { "a join holds its small-class superblocks",   test_held_superblocks     },
     { NULL, NULL }
   };
   printf( "pool under test: %s\n", pool_uri() );

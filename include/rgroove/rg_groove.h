@@ -42,6 +42,13 @@
    - Free rejects an address that is not exactly an object's start (the
      seed freed the object for any address inside its first block).
    - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.
+   - For classes 0..9 (objects up to 9728 bytes) a join keeps the
+     superblock it allocates from until its last free slot is claimed,
+     instead of putting it back into the active slot after every alloc:
+     an allocation is then one fetch-and-sub (the seed: two exchanges
+     around it).  rg_groove_flush and rg_groove_leave put held
+     superblocks back; rg_groove_recover finds those of a dead client.
+     A held superblock's bitfield stays exact, so verify holds anytime.
    - Over a remote transport a join remembers, per class, the superblock
      it last used and the bitfield it left there: it claims with a CAS
      seeded by that value and frees into it without re-reading its
@@ -163,7 +170,7 @@ rg_groove_sb_hdr_off( uint64_t hdr_off,
 typedef struct rg_groove rg_groove_t;
 
 #define RG_GROOVE_LJOIN_ALIGN     (8UL)
-#define RG_GROOVE_LJOIN_FOOTPRINT (1152UL)
+#define RG_GROOVE_LJOIN_FOOTPRINT (1280UL)
 
 uint64_t rg_groove_ljoin_align    ( void );
 uint64_t rg_groove_ljoin_footprint( void );
@@ -208,7 +215,9 @@ rg_groove_join( void *           ljoin,
                 int *            opt_err );
 
 /* rg_groove_leave ends a join and returns the caller memory it used
-   (NULL if join is NULL).  Nothing shared changes. */
+   (NULL if join is NULL).  It first puts back the superblocks the join
+   holds (rg_groove_flush); if the transport fails there, they stay out
+   of circulation until rg_groove_recover finds them. */
 
 void *
 rg_groove_leave( rg_groove_t * join );
@@ -287,6 +296,17 @@ rg_groove_alloc( rg_groove_t * join,
 int
 rg_groove_free( rg_groove_t * join,
                 uint64_t      obj_off );
+
+/* rg_groove_flush puts the superblocks this join holds (see the
+   departures above) back into circulation, where other joins can use
+   their free slots.  Run it before rg_groove_recover is run elsewhere on
+   a live groove: recovery would take a held superblock for lost.
+   Returns RG_SUCCESS, RG_ERR_INVAL (join NULL), RG_ERR_IO, or
+   RG_ERR_CORRUPT (an inactive stack is damaged).  Lock-free, like
+   alloc; the join keeps working afterwards. */
+
+int
+rg_groove_flush( rg_groove_t * join );
 
 /* rg_groove_obj_info describes the live allocation at obj_off: the
    alignment, size and tag it was allocated with, and its usable byte

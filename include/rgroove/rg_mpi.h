@@ -67,9 +67,10 @@ int
 rg_mpi_barrier( rg_mpi_t * mpi,
                 char const * what );
 
-/* rg_mpi_verify: collective.  Every server rank verifies its own pool
-   once no rank uses the pool (after a barrier), recovering first what
-   dead clients left; returns the first failure on every rank.  *objects
+/* rg_mpi_verify: collective.  Every rank flushes its pool handle
+   (rg_pool_flush); once no rank uses the pool, every server rank
+   verifies its own, recovering first what dead clients left; returns
+   the first failure on every rank.  *objects
    (if not NULL) receives the live objects over all servers. */
 
 int

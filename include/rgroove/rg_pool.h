@@ -163,6 +163,14 @@ rg_pool_faa( rg_pool_t const * pool,
              uint64_t          add,
              uint64_t *        old );
 
+/* rg_pool_flush runs rg_groove_flush on the handle's join of every
+   server: the superblocks it holds go back into circulation (before a
+   recovery elsewhere while this handle stays open).  Returns RG_SUCCESS,
+   RG_ERR_INVAL (pool NULL), RG_ERR_IO or RG_ERR_CORRUPT. */
+
+int
+rg_pool_flush( rg_pool_t * pool );
+
 /* rg_pool_verify runs rg_groove_verify and rg_groove_volume_verify on
    every volume of every server; rg_pool_usage sums rg_groove_usage over
    the servers.  The pool must be quiescent. */

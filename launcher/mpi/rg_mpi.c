@@ -266,7 +266,9 @@ MPI_Comm     rg_mpi_comm      ( rg_mpi_t const * m ) { return m->comm;       }
 int
 rg_mpi_verify( rg_mpi_t * m,
                uint64_t * objects ) {
-  int err = rg_mpi_barrier( m, "everyone to stop using the pool before verify" );
+  int err = rg_pool_flush( m->pool ); /* recovery below must not take held superblocks for lost */
+  if( err ) fprintf( stderr, "rgroove rank %d: cannot flush the pool: %s\n", m->rank, rg_errmsg() );
+  err = rg_mpi_agree( m, err, "everyone to stop using the pool and flush it before verify" );
   if( err ) return err;
   uint64_t live = 0UL;
   if( m->server_idx>=0 ) { /* quiet now: the server checks its own memory directly */
