@@ -82,7 +82,7 @@ rg_groove_stack_pop( rg_groove_t * g,
 
 /* rg_groove_stack_steal pops a superblock off another concurrency
    group's stack of class szc (*sb 0 if all are empty).  Remotely the
-   other groups' tops are read in one request: they are contiguous. */
+   tops of groups 1..63 are read in one request (one word per line). */
 
 int
 rg_groove_stack_steal( rg_groove_t * g,
@@ -95,7 +95,10 @@ rg_groove_stack_steal( rg_groove_t * g,
   *sb = 0UL;
   if( !mask ) return RG_SUCCESS;
   if( !rg_mem_is_local( g->mem ) ) {
-    err = rg_mem_read_words( g->mem, rg_groove_inactive_cg_off( g, szc, 1UL ), top + 1, mask );
+    uint64_t const stride = RG_STK_LINE/8UL;
+    uint64_t lines[ (RG_GROOVE_CGROUP_MAX-1UL)*(RG_STK_LINE/8UL) ];
+    err = rg_mem_read( g->mem, rg_groove_inactive_cg_off( g, szc, 1UL ), lines, RG_STK_LINE*(mask-1UL) + 8UL );
+    for( uint64_t cg=1UL; !err && cg<=mask; cg++ ) top[ cg ] = lines[ stride*(cg-1UL) ];
     if( !err ) err = rg_mem_load( g->mem, rg_groove_inactive_cg_off( g, szc, 0UL ), top );
   }
   for( uint64_t i=1UL; !err && i<=mask; i++ ) {

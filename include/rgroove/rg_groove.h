@@ -31,9 +31,10 @@
    - One inactive stack per class and concurrency group, not per class:
      the seed's 32 stacks keep their place (they are cgroup 0's) and
      63*32 more follow the volume pool (shared state 33024 bytes, not
-     16896).  A group pops its own stack, then takes from the others,
-     then makes a new superblock.  With the seed's shared stacks two
-     workers of a random workload were 3x slower per step than one.
+     16896), each group's on cache lines of its own.  A group pops its
+     own stack, then takes from the others, then makes a new superblock.
+     With the seed's shared stacks two workers of a random workload were
+     3x slower per step than one.
    - Free sets the object's bit with a CAS that refuses a bit already
      set, not a fetch-and-add, so of two concurrent frees of one object
      exactly one succeeds and the other returns RG_ERR_INVAL (the seed
