@@ -287,7 +287,7 @@ rg_pool_locate( rg_pool_t const * pool,
                 uint64_t *        off ) {
   uint64_t s = rg_gaddr_server( addr );
   *off = rg_gaddr_off( addr );
-  if( !pool || s>=pool->server_cnt || !*off ) return NULL;
+  if( !pool || s>=pool->server_cnt || !*off || addr!=rg_gaddr( s, *off ) ) return NULL; /* bits 46..47 set: no address */
   return (rg_pool_server_t *)&pool->server[s];
 }
 

@@ -187,6 +187,11 @@ test_bad_frees( void ) {
   for( uint64_t i=0UL; i<sizeof(bad)/sizeof(bad[0]); i++ ) {
     if( rg_groove_free( g, bad[i] )!=RG_ERR_INVAL ) { CU_FAIL( "bad free not rejected" ); printf( "  offset %#lx\n", bad[i] ); }
   }
+  /* global addresses: bits 46..47 are no part of one, another server is not in this pool */
+  rg_gaddr_t gbad[] = { a | (1UL<<46), a | (1UL<<47), rg_gaddr( 1UL, a ), RG_GADDR_NULL };
+  for( uint64_t i=0UL; i<sizeof(gbad)/sizeof(gbad[0]); i++ ) {
+    if( rg_pool_free( pool, gbad[i] )!=RG_ERR_INVAL ) { CU_FAIL( "bad global free not rejected" ); printf( "  address %#lx\n", gbad[i] ); }
+  }
   CU_ASSERT_EQUAL( rg_groove_usage( g, &after ), RG_SUCCESS );
   CU_ASSERT_EQUAL( memcmp( &before, &after, sizeof(before) ), 0 );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
