@@ -113,7 +113,7 @@ rg_groove_stack_steal( rg_groove_t * g,
 
 /* Allocation **********************************************************/
 
-static int rg_groove_take_obj( rg_groove_t * g, uint64_t c, uint64_t * obj, uint64_t * idx );
+static inline int rg_groove_take_obj( rg_groove_t * g, uint64_t c, uint64_t * obj, uint64_t * idx );
 
 /* rg_groove_sb_create makes a new class-c superblock, exclusively held
    by the caller, in a slot of the parent class or in a whole volume. */
@@ -232,8 +232,21 @@ rg_groove_sb_claim( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
-/* rg_groove_take_obj claims one slot of class c and returns its offset
-   and index.
+/* rg_groove_slot_at: offset and index of the slot of bit b in the
+   class-c superblock sb. */
+
+static inline void
+rg_groove_slot_at( uint64_t   sb,
+                   uint64_t   c,
+                   uint64_t   b,
+                   uint64_t * obj,
+                   uint64_t * idx ) {
+  uint64_t i = (uint64_t)__builtin_ctzl( b );
+  *obj = sb + RG_GROOVE_BLOCK_FOOTPRINT + i*(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
+  *idx = i;
+}
+
+/* Superblocks held across allocations.
 
    The seed takes a superblock out of the active slot, claims a slot and
    puts the superblock back: two exchanges on a shared word around every
@@ -247,32 +260,32 @@ rg_groove_sb_claim( rg_groove_t * g,
    client that died.  The larger classes keep the seed's put-back: their
    superblocks are big and shared by few concurrency groups. */
 
+static inline void
+rg_groove_hold( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      sb,
+                uint64_t      b,
+                uint64_t      old ) {
+  g->held_sb  [ c ] = old!=b ? sb : 0UL; /* kept while slots remain; a full one is out of circulation */
+  g->held_free[ c ] = old & ~b;
+}
+
+/* rg_groove_take_new claims one slot of class c from a superblock it
+   takes out of circulation; then holds it, or puts it back. */
+
 static int
-rg_groove_take_obj( rg_groove_t * g,
+rg_groove_take_new( rg_groove_t * g,
                     uint64_t      c,
                     uint64_t *    obj,
                     uint64_t *    idx ) {
-  rg_mem_t const * m    = g->mem;
-  int              held = c<RG_GROOVE_HELD_SZC_CNT;
-  uint64_t         sb   = held ? g->held_sb[ c ] : 0UL;
-  uint64_t         b = 0UL, old = 0UL;
-  int              err;
-  if( sb ) {
-    b   = rg_lowest_bit( g->held_free[ c ] );
-    err = rg_mem_fetch_clear_bit( m, sb + RG_SB_FREE_OFF, b, &old );
-    if( err ) return err;
-    if( RG_PARANOID && ( !(old & b) || !rg_bits_in_range( old, rg_groove_szc_cfg[ c ].obj_cnt ) ) )
-      return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
-  } else {
-    err = rg_groove_sb_acquire( g, c, &sb );
-    if( !err ) err = rg_groove_sb_claim( g, c, sb, &b, &old );
-    if( err ) return err;
-  }
+  rg_mem_t const * m = g->mem;
+  uint64_t         sb, b = 0UL, old = 0UL;
+  int err = rg_groove_sb_acquire( g, c, &sb );
+  if( !err ) err = rg_groove_sb_claim( g, c, sb, &b, &old );
+  if( err ) return err;
 
-  if( held ) { /* kept while slots remain; a full one is out of circulation */
-    g->held_sb  [ c ] = old!=b ? sb : 0UL;
-    g->held_free[ c ] = old & ~b;
-  } else {
+  if( c<RG_GROOVE_HELD_SZC_CNT ) rg_groove_hold( g, c, sb, b, old );
+  else {
     if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
     if( old!=b ) { /* slots remain: back into circulation */
       uint64_t displaced = 0UL; /* we emptied the slot above */
@@ -283,10 +296,28 @@ rg_groove_take_obj( rg_groove_t * g,
       if( err ) return err;
     }
   }
+  rg_groove_slot_at( sb, c, b, obj, idx );
+  return RG_SUCCESS;
+}
 
-  uint64_t i = (uint64_t)__builtin_ctzl( b );
-  *obj = sb + RG_GROOVE_BLOCK_FOOTPRINT + i*(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
-  *idx = i;
+/* rg_groove_take_obj claims one slot of class c and returns its offset
+   and index: from the superblock this join holds, inline, else through
+   rg_groove_take_new. */
+
+static inline int
+rg_groove_take_obj( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t *    obj,
+                    uint64_t *    idx ) {
+  uint64_t sb = c<RG_GROOVE_HELD_SZC_CNT ? g->held_sb[ c ] : 0UL;
+  if( RG_UNLIKELY( !sb ) ) return rg_groove_take_new( g, c, obj, idx );
+  uint64_t b = rg_lowest_bit( g->held_free[ c ] ), old;
+  int err = rg_mem_fetch_clear_bit( g->mem, sb + RG_SB_FREE_OFF, b, &old );
+  if( RG_UNLIKELY( err ) ) return err;
+  if( RG_PARANOID && RG_UNLIKELY( !(old & b) || !rg_bits_in_range( old, rg_groove_szc_cfg[ c ].obj_cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from bitfield %#lx", c, sb, b, old );
+  rg_groove_hold( g, c, sb, b, old );
+  rg_groove_slot_at( sb, c, b, obj, idx );
   return RG_SUCCESS;
 }
 
@@ -307,7 +338,7 @@ rg_groove_alloc( rg_groove_t * g,
   if( RG_UNLIKELY( sz>=footprint || footprint>RG_GROOVE_FOOTPRINT_MAX ) )
     return rg_err( RG_ERR_INVAL, "bad size %lu with align %lu: at most %lu bytes", sz, align, RG_GROOVE_FOOTPRINT_MAX - off_obj );
 
-  uint64_t c = rg_groove_szc( footprint );
+  uint64_t c = rg_groove_szc_of( footprint );
   uint64_t obj, idx;
   int err = rg_groove_take_obj( g, c, &obj, &idx );
   if( RG_UNLIKELY( err ) ) return err;
@@ -321,7 +352,7 @@ rg_groove_alloc( rg_groove_t * g,
 
 /* Free ****************************************************************/
 
-static int rg_groove_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx );
+static inline int rg_groove_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx );
 
 /* rg_groove_reclaim: a class-c superblock just became empty.  It stays
    in circulation (someone may be allocating from it); instead try to
@@ -412,44 +443,75 @@ rg_groove_revive( rg_groove_t * g,
   return err ? err : rg_groove_stack_push( g, c, sb );
 }
 
+/* rg_groove_slot_freed: slot bit of the class-c superblock sb was just
+   set in bitfield old.  A superblock that was full goes back into
+   circulation; one that became empty gives reclaim its chance. */
+
+static int
+rg_groove_slot_freed( rg_groove_t * g,
+                      uint64_t      c,
+                      uint64_t      sb,
+                      uint64_t      old,
+                      uint64_t      bit ) {
+  if( !old ) return rg_groove_revive( g, c, sb );
+  if( (old | bit)==rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ) ) return rg_groove_reclaim( g, c );
+  return RG_SUCCESS;
+}
+
+/* rg_groove_sb_bits checks that the class-c superblock sb, which the
+   object at h names as its own, is one, and returns in *f its bitfield
+   or a guess of it (the CAS that follows corrects a wrong guess). */
+
+static int
+rg_groove_sb_bits( rg_groove_t * g,
+                   uint64_t      h,
+                   uint64_t      c,
+                   uint64_t      sb,
+                   uint64_t      bit,
+                   uint64_t *    f ) {
+  rg_mem_t const * m = g->mem;
+  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
+                       ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
+  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
+    /* Remote, and a superblock this join validated before (the object's
+       live header means it still holds that object, so it is still
+       that superblock): seed the CAS with the bitfield seen last, saving
+       the read.  A cached set bit is not trusted: it may be stale, so
+       that case reads. */
+    *f = g->free_seen[ c ];
+    return RG_SUCCESS;
+  }
+  uint64_t meta[3];
+  int err = rg_mem_read_words( m, sb, meta, 3UL );
+  if( RG_UNLIKELY( err ) ) return err;
+  if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
+  *f = meta[2];
+  return RG_SUCCESS;
+}
+
 /* rg_groove_slot_free returns slot idx of class c, whose header is at
    h, to its superblock. */
 
-static int
+static inline int
 rg_groove_slot_free( rg_groove_t * g,
                      uint64_t      h,
                      uint64_t      c,
                      uint64_t      idx ) {
-  rg_mem_t const * m   = g->mem;
-  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t         sb  = rg_groove_sb_hdr_off( h, c, idx );
-  uint64_t         bit = 1UL<<idx;
-
-  if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
-                       ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
-  uint64_t meta[3] = { 0UL, 0UL, 0UL };
-  int      held    = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held_sb[ c ];
-  int      err     = RG_SUCCESS;
-  if( held ) {
-    /* This join validated the superblock when it took it.  Remotely the
-       bits it knows free seed the CAS below (a subset of the free bits:
-       others' frees cost a retry); locally a load is exact and cheap. */
-    meta[2] = g->held_free[ c ];
-    if( rg_mem_is_local( m ) ) err = rg_mem_load( m, sb + RG_SB_FREE_OFF, &meta[2] );
-  } else if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
-    /* Remote, and a superblock this join validated before (the object's
-       live header means it still holds that object, so it is still
-       that superblock): seed the CAS below with the bitfield seen last,
-       saving the read.  A cached set bit is not trusted: it may be
-       stale, so that case reads. */
-    meta[2] = g->free_seen[ c ];
-  } else {
-    err = rg_mem_read_words( m, sb, meta, 3UL );
-    if( RG_UNLIKELY( err ) ) return err;
-    if( RG_PARANOID && ( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c ) )
-      return rg_err( RG_ERR_INVAL, "object at %#lx is not in a class %lu superblock (found bits %#lx)", h, c, meta[0] );
-  }
+  rg_mem_t const * m    = g->mem;
+  uint64_t         cnt  = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t         sb   = rg_groove_sb_hdr_off( h, c, idx );
+  uint64_t         bit  = 1UL<<idx;
+  int              held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held_sb[ c ];
+  /* A held superblock this join validated when it took it.  Remotely
+     the bits it knows free seed the CAS below (a subset of the free
+     bits: others' frees cost a retry); locally a load is exact and
+     cheap. */
+  uint64_t f   = held ? g->held_free[ c ] : 0UL;
+  int      err = !held                 ? rg_groove_sb_bits( g, h, c, sb, bit, &f ) :
+                 rg_mem_is_local( m ) ? rg_mem_load( m, sb + RG_SB_FREE_OFF, &f ) : RG_SUCCESS;
+  if( RG_UNLIKELY( err ) ) return err;
 
   /* Mark the object dead, then set its bit with a CAS seeded with the
      bitfield just read.  The seed set the bit with a fetch-and-add, which
@@ -457,8 +519,8 @@ rg_groove_slot_free( rg_groove_t * g,
      next slot); the CAS refuses a bit that is already set, so exactly one
      of them wins and the other returns INVAL.  The dead mark is stored
      first so that nobody can see the slot free with a live header. */
-  uint64_t f = meta[2], old;
-  if( (f & bit) || !rg_bits_in_range( f, cnt ) )
+  uint64_t old;
+  if( RG_UNLIKELY( (f & bit) || !rg_bits_in_range( f, cnt ) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
   err = rg_mem_store( m, h, 0UL );
   for(;;) {
@@ -473,8 +535,7 @@ rg_groove_slot_free( rg_groove_t * g,
   if( held ) g->held_free[ c ] = f | bit;
   else if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = f | bit; }
 
-  if( !old ) return rg_groove_revive( g, c, sb ); /* it was full, out of circulation */
-  if( (old | bit)==rg_full_mask( cnt ) ) return rg_groove_reclaim( g, c ); /* it just became empty */
+  if( RG_UNLIKELY( !old || (old | bit)==rg_full_mask( cnt ) ) ) return rg_groove_slot_freed( g, c, sb, old, bit );
   return RG_SUCCESS;
 }
 

@@ -73,6 +73,19 @@ rg_stk_next( uint64_t w,
 
 #define RG_GROOVE_HELD_SZC_CNT (10UL)
 
+/* rg_groove_szc_of: rg_groove_szc, by a table for the footprints of the
+   held classes (up to RG_GROOVE_SMALL_BLOCKS blocks), the usual sizes. */
+
+#define RG_GROOVE_SMALL_BLOCKS (19UL)
+
+extern uint8_t const rg_groove_szc_small[ RG_GROOVE_SMALL_BLOCKS ];
+
+static inline uint64_t
+rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512 */
+  uint64_t blocks = footprint>>9;
+  return blocks<=RG_GROOVE_SMALL_BLOCKS ? (uint64_t)rg_groove_szc_small[ blocks-1UL ] : rg_groove_szc( footprint );
+}
+
 struct rg_groove {
   rg_mem_t const * mem;
   uint64_t         shoff;

@@ -1,7 +1,7 @@
 /* The seed's size-class table (groove-spec.md, section 4.2), unchanged:
    obj_footprint, obj_cnt, cgroup_mask, parent_szc. */
 
-#include "rgroove/rg_groove.h"
+#include "rg_groove_private.h"
 
 rg_groove_szc_cfg_t const rg_groove_szc_cfg[ RG_GROOVE_SZC_CNT ] = {
   {      512U, 38, 63, 11 }, {     1024U, 19, 63, 11 }, {     1536U, 12, 63, 11 },
@@ -15,4 +15,11 @@ rg_groove_szc_cfg_t const rg_groove_szc_cfg[ RG_GROOVE_SZC_CNT ] = {
   {  1315328U,  2,  0, 26 }, {  1754112U,  3,  0, 28 }, {  2631168U,  2,  0, 28 },
   {  3508224U,  3,  0, 30 }, {  5262848U,  2,  0, 30 }, {  7017472U,  3,  0, 31 },
   { 10526208U,  2,  0, 31 }, { 21053440U, 51,  0, 32 }
+};
+
+/* Class of each footprint of 1..19 blocks (up to class 9's 9728 bytes):
+   rg_groove_szc without the search, checked against it by test_format. */
+
+uint8_t const rg_groove_szc_small[ RG_GROOVE_SMALL_BLOCKS ] = {
+  0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9
 };

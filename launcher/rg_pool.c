@@ -314,7 +314,8 @@ rg_pool_alloc( rg_pool_t *  pool,
                uint64_t     tag,
                rg_gaddr_t * addr ) {
   if( !pool || !addr ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  if( pool->server_cnt==1UL ) return rg_pool_alloc_on( pool, 0UL, align, sz, tag, addr );
+  if( pool->server_cnt==1UL ) /* the usual case, straight through: server 0's addresses are its offsets */
+    return rg_groove_alloc( pool->server[ 0 ].groove, align, sz, tag, addr );
   int err = RG_ERR_FULL;
   for( uint64_t tries=0UL; tries<pool->server_cnt && err==RG_ERR_FULL; tries++ ) { /* a full server passes to the next */
     uint64_t s = pool->next;

@@ -39,6 +39,9 @@ test_szc_boundaries( void ) {
     CU_ASSERT_FATAL( !c || rg_groove_szc_cfg[ c-1UL ].obj_footprint<fp );
   }
   CU_ASSERT( rg_groove_szc( RG_GROOVE_FOOTPRINT_MAX )<=30UL );
+  for( uint64_t fp=512UL; fp<=4UL*RG_GROOVE_SMALL_BLOCKS*512UL; fp+=512UL ) /* the core's table agrees */
+    CU_ASSERT_EQUAL( rg_groove_szc_of( fp ), rg_groove_szc( fp ) );
+  CU_ASSERT_EQUAL( rg_groove_szc_cfg[ RG_GROOVE_HELD_SZC_CNT-1UL ].obj_footprint, RG_GROOVE_SMALL_BLOCKS*512UL );
 }
 
 static void

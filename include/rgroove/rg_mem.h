@@ -97,7 +97,8 @@ rg_mem_read_words( rg_mem_t const * m,
                    uint64_t *       w,
                    uint64_t         n ) {
   if( RG_LIKELY( m->base ) ) {
-    for( uint64_t i=0UL; i<n; i++ ) w[i] = __atomic_load_n( (uint64_t *)(m->base + off) + i, __ATOMIC_RELAXED );
+    uint64_t * p = (uint64_t *)(m->base + off);
+    for( uint64_t i=0UL; i<n; i++ ) w[i] = __atomic_load_n( p + i, __ATOMIC_RELAXED );
     return RG_SUCCESS;
   }
   return m->ops->read( m->ctx, off, w, 8UL*n );
@@ -109,7 +110,8 @@ rg_mem_write_words( rg_mem_t const * m,
                     uint64_t const * w,
                     uint64_t         n ) {
   if( RG_LIKELY( m->base ) ) {
-    for( uint64_t i=0UL; i<n; i++ ) __atomic_store_n( (uint64_t *)(m->base + off) + i, w[i], __ATOMIC_RELAXED );
+    uint64_t * p = (uint64_t *)(m->base + off); /* base read once: the stores below may alias it */
+    for( uint64_t i=0UL; i<n; i++ ) __atomic_store_n( p + i, w[i], __ATOMIC_RELAXED );
     return RG_SUCCESS;
   }
   return m->ops->write( m->ctx, off, w, 8UL*n );
