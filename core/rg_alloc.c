@@ -504,36 +504,30 @@ rg_groove_slot_free( rg_groove_t * g,
   uint64_t         sb   = rg_groove_sb_hdr_off( h, c, idx );
   uint64_t         bit  = 1UL<<idx;
   int              held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held_sb[ c ];
-  /* A held superblock this join validated when it took it.  Remotely
-     the bits it knows free seed the CAS below (a subset of the free
-     bits: others' frees cost a retry); locally a load is exact and
-     cheap. */
+  /* A held superblock this join validated when it took it, and the bits
+     it knows free there are a subset of the free bits: a guess of the
+     bitfield to seed a remote CAS with (others' frees cost a retry). */
   uint64_t f   = held ? g->held_free[ c ] : 0UL;
-  int      err = !held                 ? rg_groove_sb_bits( g, h, c, sb, bit, &f ) :
-                 rg_mem_is_local( m ) ? rg_mem_load( m, sb + RG_SB_FREE_OFF, &f ) : RG_SUCCESS;
+  int      err = held ? RG_SUCCESS : rg_groove_sb_bits( g, h, c, sb, bit, &f );
   if( RG_UNLIKELY( err ) ) return err;
-
-  /* Mark the object dead, then set its bit with a CAS seeded with the
-     bitfield just read.  The seed set the bit with a fetch-and-add, which
-     two racing frees of one object would both apply (a carry into the
-     next slot); the CAS refuses a bit that is already set, so exactly one
-     of them wins and the other returns INVAL.  The dead mark is stored
-     first so that nobody can see the slot free with a live header. */
-  uint64_t old;
   if( RG_UNLIKELY( (f & bit) || !rg_bits_in_range( f, cnt ) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+
+  /* Mark the object dead, then set its bit.  The seed set the bit with a
+     fetch-and-add, which two racing frees of one object would both apply
+     (a carry into the next slot); rg_mem_fetch_set_bit refuses a bit that
+     is already set, so exactly one of them wins and the other returns
+     INVAL.  The dead mark is stored first so that nobody can see the
+     slot free with a live header. */
+  uint64_t old = f;
   err = rg_mem_store( m, h, 0UL );
-  for(;;) {
-    if( RG_UNLIKELY( err ) ) return err;
-    err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, f | bit, &old );
-    if( RG_LIKELY( !err && old==f ) ) break;
-    f = old;
-    if( !err && (f & bit) ) return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h );
-    if( !err && !rg_bits_in_range( f, cnt ) )
-      return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, f, cnt );
-  }
-  if( held ) g->held_free[ c ] = f | bit;
-  else if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = f | bit; }
+  if( RG_LIKELY( !err ) ) err = rg_mem_fetch_set_bit( m, sb + RG_SB_FREE_OFF, bit, &old );
+  if( RG_UNLIKELY( err ) ) return err;
+  if( RG_UNLIKELY( old & bit ) ) return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h );
+  if( RG_UNLIKELY( !rg_bits_in_range( old, cnt ) ) )
+    return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, old, cnt );
+  if( held ) g->held_free[ c ] = old | bit;
+  else if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old | bit; }
 
   if( RG_UNLIKELY( !old || (old | bit)==rg_full_mask( cnt ) ) ) return rg_groove_slot_freed( g, c, sb, old, bit );
   return RG_SUCCESS;

@@ -35,11 +35,12 @@
      own stack, then takes from the others, then makes a new superblock.
      With the seed's shared stacks two workers of a random workload were
      3x slower per step than one.
-   - Free sets the object's bit with a CAS that refuses a bit already
-     set, not a fetch-and-add, so of two concurrent frees of one object
-     exactly one succeeds and the other returns RG_ERR_INVAL (the seed
-     could carry into a neighbour's bit on a concurrent double free).
-     Paranoid or not, free marks the object dead before that CAS.
+   - Free sets the object's bit with an atomic OR (a CAS remotely) that
+     refuses a bit already set, not a fetch-and-add, so of two concurrent
+     frees of one object exactly one succeeds and the other returns
+     RG_ERR_INVAL (the seed could carry into a neighbour's bit on a
+     concurrent double free).  Paranoid or not, free marks the object
+     dead before that.
    - Free rejects an address that is not exactly an object's start (the
      seed freed the object for any address inside its first block).
    - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.

@@ -213,8 +213,9 @@ rg_mem_xchg( rg_mem_t const * m,
 }
 
 /* rg_mem_fetch_clear_bit: clear bit (a single set bit that no one else
-   may clear) with a fetch-and-add of 2^64-bit.  *old gets the previous
-   word. */
+   may clear) with a fetch-and-add of 2^64-bit, as the seed (x86 returns
+   the old word of an add in one instruction, not of an AND).  *old gets
+   the previous word. */
 
 static inline int
 rg_mem_fetch_clear_bit( rg_mem_t const * m,
@@ -222,6 +223,33 @@ rg_mem_fetch_clear_bit( rg_mem_t const * m,
                         uint64_t         bit,
                         uint64_t *       old ) {
   return rg_mem_faa( m, off, 0UL - bit, old );
+}
+
+/* rg_mem_fetch_set_bit: set bit (a single bit) unless it is set already.
+   *old gets the previous word: bit set in it means nothing changed, so
+   of two racing callers exactly one sets it (a fetch-and-add, the
+   seed's, would carry into the next bit).  On entry *old is the
+   caller's best guess of the word.  Locally an atomic OR (a load and a
+   CAS loop on x86); remotely a CAS loop seeded with the guess, where
+   each wrong guess costs one more round trip. */
+
+static inline int
+rg_mem_fetch_set_bit( rg_mem_t const * m,
+                      uint64_t         off,
+                      uint64_t         bit,
+                      uint64_t *       old ) {
+  if( RG_LIKELY( m->base ) ) {
+    *old = __atomic_fetch_or( (uint64_t *)(m->base + off), bit, __ATOMIC_SEQ_CST );
+    return RG_SUCCESS;
+  }
+  uint64_t guess = *old & ~bit;
+  for(;;) {
+    uint64_t seen;
+    int err = m->ops->cas( m->ctx, off, guess, guess | bit, &seen );
+    if( RG_UNLIKELY( err ) ) return err;
+    if( seen==guess || (seen & bit) ) { *old = seen; return RG_SUCCESS; }
+    guess = seen;
+  }
 }
 
 #endif /* RGROOVE_RG_MEM_H */
