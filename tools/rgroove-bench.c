@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define LIVE_CNT    (4096UL) /* live objects per worker in the random workload */
+#define WARMUP_CNT  (16UL*LIVE_CNT) /* untimed steps per worker before each run, at most --iters */
 #define WORKER_MAX  (64UL)
 #define RUN_MAX     (101UL)
 
@@ -76,34 +77,51 @@ wait_gate( void ) {
   while( !__atomic_load_n( &sh->start_gate, __ATOMIC_ACQUIRE ) ) ;
 }
 
-/* run_worker runs the job on one worker and records its elapsed time. */
+/* run_steps runs n pairs (fixed size) or n random steps over live. */
+
+static int
+run_steps( job_t const * job,
+           alloc_t *     a,
+           uint64_t *    live,
+           uint64_t *    s,
+           uint64_t      n ) {
+  int err = 0;
+  if( job->size ) {
+    uint64_t obj;
+    for( uint64_t i=0UL; i<n && !err; i++ ) {
+      err = do_alloc( a, job->size, &obj );
+      if( !err ) err = do_free( a, obj );
+    }
+  } else {
+    for( uint64_t i=0UL; i<n && !err; i++ ) {
+      uint64_t r = rnd( s ), k = r % LIVE_CNT;
+      err = do_free( a, live[k] );
+      if( !err ) err = do_alloc( a, 16UL + (r>>32) % 8177UL, &live[k] );
+    }
+  }
+  return err;
+}
+
+/* run_worker runs the job on one worker and records its elapsed time.
+   Untimed warm-up steps first (as perftest does), so that first touches
+   of pages and cold caches stay out of the timed loop. */
 
 static void
 run_worker( job_t const * job,
             uint64_t      w,
             rg_pool_t *   pool ) {
   alloc_t a = { pool };
-  uint64_t s = 0x9e3779b97f4a7c15UL*(w + 1UL), obj;
+  uint64_t s = 0x9e3779b97f4a7c15UL*(w + 1UL);
   int err = 0;
   uint64_t * live = NULL;
   if( !job->size ) { /* random workload: fill LIVE_CNT objects first */
     live = malloc( LIVE_CNT*sizeof(uint64_t) );
     for( uint64_t i=0UL; i<LIVE_CNT && !err; i++ ) err = do_alloc( &a, 16UL + rnd( &s ) % 8177UL, &live[i] );
   }
+  if( !err ) err = run_steps( job, &a, live, &s, job->iters<WARMUP_CNT ? job->iters : WARMUP_CNT );
   wait_gate();
   double t0 = now_ns();
-  if( job->size ) {
-    for( uint64_t i=0UL; i<job->iters && !err; i++ ) {
-      err = do_alloc( &a, job->size, &obj );
-      if( !err ) err = do_free( &a, obj );
-    }
-  } else {
-    for( uint64_t i=0UL; i<job->iters && !err; i++ ) {
-      uint64_t r = rnd( &s ), k = r % LIVE_CNT;
-      err = do_free( &a, live[k] );
-      if( !err ) err = do_alloc( &a, 16UL + (r>>32) % 8177UL, &live[k] );
-    }
-  }
+  if( !err ) err = run_steps( job, &a, live, &s, job->iters );
   sh->ns[w]  = now_ns() - t0;
   sh->err[w] = err;
   if( live ) {
@@ -385,7 +403,8 @@ usage( FILE * f ) {
     "Measures ns per alloc+free pair (fixed sizes) and per random step (free a\n"
     "random one of %lu live objects, allocate 16..8192 bytes) on an rgroove shm\n"
     "pool with 1 and N threads and N processes, beside glibc malloc in the same run.\n"
-    "Each figure is the median of --runs runs, with min and max.\n"
+    "Each figure is the median of --runs runs, with min and max; before each run\n"
+    "every worker runs --iters untimed steps, at most %lu.\n"
     "\n"
     "With --pool verbs://HOST[:PORT] it measures a memory server instead: latency of\n"
     "each CAS, FAA, alloc+free pair and random step on one connection (perftest\n"
@@ -398,7 +417,7 @@ usage( FILE * f ) {
     "                (remote: throughput with 1..N client processes)\n"
     "  --sizes LIST  comma-separated fixed sizes (default 64,512,4096,65536)\n"
     "  --no-malloc   skip the glibc malloc rows\n"
-    "  --help        this text\n", LIVE_CNT, RUN_MAX );
+    "  --help        this text\n", LIVE_CNT, WARMUP_CNT, RUN_MAX );
 }
 
 int
@@ -446,8 +465,8 @@ main( int     argc,
   if( !pool ) { fprintf( stderr, "rgroove-bench: cannot create %s: %s\n", uri, rg_errmsg() ); return 1; }
 
   printf( "# rgroove-bench: shm transport, POSIX shared-memory pool of %lu x 1 GiB volumes (touched pages only)\n", volumes );
-  printf( "# paranoid checks %s; %lu runs per figure (median, min, max); %lu ops per worker per run\n",
-          RG_PARANOID ? "on" : "off", runs, iters );
+  printf( "# paranoid checks %s; %lu runs per figure (median, min, max); %lu ops per worker per run, after %lu untimed\n",
+          RG_PARANOID ? "on" : "off", runs, iters, iters<WARMUP_CNT ? iters : WARMUP_CNT );
   printf( "# random: each worker keeps %lu live objects; a step frees a random one and allocates 16..8192 bytes\n", LIVE_CNT );
   printf( "# ns/op is per worker (alloc+free pair, or random step); Mops/s is the total over all workers\n" );
   printf( "%-9s %7s  %-12s %-9s %10s %10s %10s %10s %10s\n",
