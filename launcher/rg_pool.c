@@ -307,6 +307,24 @@ rg_pool_alloc_on( rg_pool_t *  pool,
   return err;
 }
 
+/* rg_pool_alloc_rr: rg_pool_alloc over several servers, round robin; a
+   full server passes to the next. */
+
+static int
+rg_pool_alloc_rr( rg_pool_t *  pool,
+                  uint64_t     align,
+                  uint64_t     sz,
+                  uint64_t     tag,
+                  rg_gaddr_t * addr ) {
+  int err = RG_ERR_FULL;
+  for( uint64_t tries=0UL; tries<pool->server_cnt && err==RG_ERR_FULL; tries++ ) {
+    uint64_t s = pool->next;
+    pool->next = s + 1UL==pool->server_cnt ? 0UL : s + 1UL;
+    err = rg_pool_alloc_on( pool, s, align, sz, tag, addr );
+  }
+  return err;
+}
+
 int
 rg_pool_alloc( rg_pool_t *  pool,
                uint64_t     align,
@@ -316,13 +334,7 @@ rg_pool_alloc( rg_pool_t *  pool,
   if( !pool || !addr ) return rg_err( RG_ERR_INVAL, "NULL argument" );
   if( pool->server_cnt==1UL ) /* the usual case, straight through: server 0's addresses are its offsets */
     return rg_groove_alloc( pool->server[ 0 ].groove, align, sz, tag, addr );
-  int err = RG_ERR_FULL;
-  for( uint64_t tries=0UL; tries<pool->server_cnt && err==RG_ERR_FULL; tries++ ) { /* a full server passes to the next */
-    uint64_t s = pool->next;
-    pool->next = s + 1UL==pool->server_cnt ? 0UL : s + 1UL;
-    err = rg_pool_alloc_on( pool, s, align, sz, tag, addr );
-  }
-  return err;
+  return rg_pool_alloc_rr( pool, align, sz, tag, addr );
 }
 
 int

@@ -434,8 +434,14 @@ test_held_superblocks( void ) {
   uint64_t y;
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
   CU_ASSERT( h->held_sb[ 0 ]!=0UL && h->held_sb[ 0 ]!=sb );     /* a superblock of its own */
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj[1] ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( h, obj[0] ), RG_SUCCESS );   /* a free into g's held superblock */
   CU_ASSERT_EQUAL( rg_groove_free( g, y ), RG_SUCCESS );        /* and into h's */
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj[1] ), RG_SUCCESS );   /* g's view of its bits is stale now */
+  CU_ASSERT_EQUAL( peek( sb + RG_SB_FREE_OFF ), (1UL<<cnt) - 1UL );
+  CU_ASSERT_EQUAL( g->held_free[ 0 ], (1UL<<cnt) - 1UL );
+  CU_ASSERT_EQUAL( g->held_sb[ 0 ], sb );                        /* empty, still held */
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj[1] ), RG_ERR_INVAL ); /* double free */
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   for( uint64_t i=0UL; i<cnt; i++ ) {                            /* fill g's superblock */

@@ -229,25 +229,22 @@ rg_mem_fetch_clear_bit( rg_mem_t const * m,
    *old gets the previous word: bit set in it means nothing changed, so
    of two racing callers exactly one sets it (a fetch-and-add, the
    seed's, would carry into the next bit).  On entry *old is the
-   caller's best guess of the word.  Locally an atomic OR (a load and a
-   CAS loop on x86); remotely a CAS loop seeded with the guess, where
-   each wrong guess costs one more round trip. */
+   caller's best guess of the word: a CAS loop seeded with it, so a
+   right guess costs one CAS and no read (locally no load sits between
+   the caller's last atomic and this one), a wrong one a CAS more (a
+   round trip remotely). */
 
 static inline int
 rg_mem_fetch_set_bit( rg_mem_t const * m,
                       uint64_t         off,
                       uint64_t         bit,
                       uint64_t *       old ) {
-  if( RG_LIKELY( m->base ) ) {
-    *old = __atomic_fetch_or( (uint64_t *)(m->base + off), bit, __ATOMIC_SEQ_CST );
-    return RG_SUCCESS;
-  }
   uint64_t guess = *old & ~bit;
   for(;;) {
     uint64_t seen;
-    int err = m->ops->cas( m->ctx, off, guess, guess | bit, &seen );
+    int err = rg_mem_cas( m, off, guess, guess | bit, &seen );
     if( RG_UNLIKELY( err ) ) return err;
-    if( seen==guess || (seen & bit) ) { *old = seen; return RG_SUCCESS; }
+    if( RG_LIKELY( seen==guess ) || (seen & bit) ) { *old = seen; return RG_SUCCESS; }
     guess = seen;
   }
 }
