@@ -73,6 +73,8 @@ rg_stk_next( uint64_t w,
 
 #define RG_GROOVE_HELD_SZC_CNT (10UL)
 
+#define RG_GROOVE_CREDIT_MAX (64U)
+
 /* rg_groove_szc_of: rg_groove_szc, by a table for the footprints of the
    held classes (up to RG_GROOVE_SMALL_BLOCKS blocks), the usual sizes. */
 
@@ -101,6 +103,11 @@ struct rg_groove {
   uint64_t         sb_seen     [ RG_GROOVE_SZC_CNT ];
   uint64_t         free_seen   [ RG_GROOVE_SZC_CNT ];
   uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
+
+  /* Per class, superblocks this join may make before taking other
+     groups' spare ones: one per superblock its frees put back into
+     circulation, at most RG_GROOVE_CREDIT_MAX (rg_alloc.c). */
+  uint8_t          create_credit[ RG_GROOVE_SZC_CNT ];
 
   /* Per small class, the superblock this join holds (0: none) and bits
      known free in it.  Only the holder clears bits, so they stay free. */

@@ -190,7 +190,8 @@ test_racing_double_frees( void ) {
 }
 
 /* Superblocks revived by one concurrency group stay on its stack; a
-   group with none takes them from the others before making new ones. */
+   group with none that revives none takes them from the others before
+   making new ones; one that revives its own makes new ones. */
 
 static void
 test_stealing( void ) {
@@ -211,8 +212,49 @@ test_stealing( void ) {
   CU_ASSERT_EQUAL( after.superblocks, before.superblocks ); /* b took a's superblock, made none */
   CU_ASSERT_EQUAL( y, x[38] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
+  CU_ASSERT_EQUAL( rg_pool_free( b, y ), RG_SUCCESS );      /* b revives that full superblock: credit */
+  CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS ); /* from it again, full again */
+  CU_ASSERT_EQUAL( y, x[38] );
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[76] ), RG_SUCCESS );  /* a spare superblock on a's stack */
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
+  rg_gaddr_t z;
+  CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &z ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
+  CU_ASSERT( after.superblocks>before.superblocks );        /* b made its own (and a parent for it) */
+  CU_ASSERT_NOT_EQUAL( z, x[76] );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   rg_pool_close( a );
   rg_pool_close( b );
+  rg_pool_close( pool );
+}
+
+/* A producer whose objects another group frees takes the consumer's
+   spare superblocks before making new ones: round after round, the
+   pool stays the size the first round made it. */
+
+static void
+test_producer_consumer( void ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  rg_pool_t * producer = rg_pool_dup( pool, 1UL, NULL ), * consumer = rg_pool_dup( pool, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( producer );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( consumer );
+  enum { CNT = 2000, ROUNDS = 40 };
+  static rg_gaddr_t x[ CNT ];
+  rg_groove_usage_t u;
+  uint64_t first = 0UL, s = 1UL;
+  for( int round=0; round<ROUNDS; round++ ) {
+    for( int i=0; i<CNT; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( producer, 0UL, 16UL + rg_test_rand( &s ) % 4000UL, 0UL, &x[i] ), RG_SUCCESS );
+    for( int i=0; i<CNT; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_free( consumer, x[i] ), RG_SUCCESS );
+    CU_ASSERT_EQUAL( rg_pool_usage( pool, &u ), RG_SUCCESS );
+    if( !round ) first = u.superblocks;
+  }
+  printf( "\n  superblocks after round 1: %lu, after round %d: %lu\n", first, ROUNDS, u.superblocks );
+  CU_ASSERT( u.superblocks<=2UL*first );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_pool_close( producer );
+  rg_pool_close( consumer );
   rg_pool_close( pool );
 }
 
@@ -229,6 +271,7 @@ main( int     argc,
     { "3 processes attached by name",              test_three_processes     },
     { "racing double frees: one of each wins",     test_racing_double_frees },
     { "a group with no superblock takes another's", test_stealing            },
+    { "a producer reuses what its consumer frees",  test_producer_consumer   },
     { NULL, NULL }
   };
   return rg_test_main( "concurrency", tests );
