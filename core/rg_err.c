@@ -28,13 +28,11 @@ rg_errmsg( void ) {
   return rg_errmsg_buf[0] ? rg_errmsg_buf : "no error recorded";
 }
 
-int
-rg_err( int          err,
-        char const * fmt,
-        ... ) {
+void
+rg_err_record( char const * fmt,
+               ... ) {
   va_list ap;
   va_start( ap, fmt );
   vsnprintf( rg_errmsg_buf, sizeof(rg_errmsg_buf), fmt, ap );
   va_end( ap );
-  return err;
 }

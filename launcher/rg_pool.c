@@ -372,7 +372,7 @@ rg_pool_range( rg_pool_t const * pool,
                uint64_t *        off ) {
   rg_pool_server_t * s = rg_pool_locate( pool, addr, off );
   if( !s || *off>s->mem->size || sz>s->mem->size - *off ) {
-    rg_err( RG_ERR_INVAL, "range %#lx+%lu is outside the pool", addr, sz );
+    rg_err_record( "range %#lx+%lu is outside the pool", addr, sz );
     return NULL;
   }
   return s;
@@ -404,7 +404,7 @@ static rg_pool_server_t *
 rg_pool_word( rg_pool_t const * pool,
               rg_gaddr_t        addr,
               uint64_t *        off ) {
-  if( addr & 7UL ) { rg_err( RG_ERR_INVAL, "atomic at %#lx: not 8-byte aligned", addr ); return NULL; }
+  if( addr & 7UL ) { rg_err_record( "atomic at %#lx: not 8-byte aligned", addr ); return NULL; }
   return rg_pool_range( pool, addr, 8UL, off );
 }
 
