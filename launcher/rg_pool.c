@@ -308,9 +308,11 @@ rg_pool_alloc_on( rg_pool_t *  pool,
 }
 
 /* rg_pool_alloc_rr: rg_pool_alloc over several servers, round robin; a
-   full server passes to the next. */
+   full server passes to the next.  Out of line, so the one-server path
+   saves no registers (a store each, which the allocator's next atomic
+   waits for). */
 
-static int
+static __attribute__((noinline)) int
 rg_pool_alloc_rr( rg_pool_t *  pool,
                   uint64_t     align,
                   uint64_t     sz,
