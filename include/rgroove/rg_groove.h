@@ -375,7 +375,9 @@ rg_groove_usage( rg_groove_t const * join,
    as it is.  *rec counts what was repaired.  Returns RG_SUCCESS,
    RG_ERR_INVAL, RG_ERR_CORRUPT (damage it cannot attribute to an
    interrupted operation; rg_errmsg says where) or RG_ERR_IO.  No alloc
-   or free may run anywhere meanwhile (e.g. no client attached). */
+   or free may run anywhere meanwhile (e.g. no client attached), and
+   every join that lives on must have been flushed (rg_groove_flush):
+   a superblock a join still holds would be put back twice. */
 
 typedef struct rg_groove_recovery {
   uint64_t slots_freed;

@@ -68,7 +68,8 @@ rg_region_join( void *           ljoin,
    not NULL), then runs rg_groove_verify and walks every volume
    (rg_groove_usage, into *usage if not NULL).  Returns RG_SUCCESS or
    the first error (rg_errmsg says where).  No client may use the
-   region meanwhile. */
+   region meanwhile, and with recover set a client that carries on
+   afterwards must have flushed its joins first (rg_groove_flush). */
 
 int
 rg_region_check( rg_mem_t const *       mem,
