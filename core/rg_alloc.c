@@ -284,7 +284,9 @@ rg_groove_slot_at( uint64_t   sb,
    holder clears bits.  A held superblock is out of circulation exactly
    as the seed's is during its alloc, only for longer; rg_groove_flush
    (and leave) put it back, and rg_groove_recover finds the ones of a
-   client that died.  The larger classes keep the seed's put-back: their
+   client that died.  A free that revives a full superblock of a class
+   this join holds none of keeps it as held: no exchange through the
+   active slot and back.  The larger classes keep the seed's put-back: their
    superblocks are big and shared by few concurrency groups. */
 
 static inline void
@@ -534,6 +536,11 @@ rg_groove_slot_freed( rg_groove_t * g,
                       uint64_t      bit ) {
   if( !old ) {
     if( g->create_credit[ c ]<RG_GROOVE_CREDIT_MAX ) g->create_credit[ c ]++;
+    if( c<RG_GROOVE_HELD_SZC_CNT && !g->held_sb[ c ] ) { /* this join's next alloc of the class takes it from here */
+      g->held_sb  [ c ] = sb;
+      g->held_free[ c ] = bit;
+      return RG_SUCCESS;
+    }
     return rg_groove_revive( g, c, sb );
   }
   if( (old | bit)==rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ) ) return rg_groove_reclaim( g, c );

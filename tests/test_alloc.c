@@ -413,8 +413,9 @@ test_widened_version( void ) {
 }
 
 /* A join holds the superblock it allocates small objects from: others
-   make their own, the holder drops it when it claims the last slot, and
-   leave puts it back into circulation. */
+   make their own, the holder drops it when it claims the last slot, its
+   own free that revives it holds it again (another join's puts it in
+   the active slot), and leave puts it back into circulation. */
 
 static void
 test_held_superblocks( void ) {
@@ -450,15 +451,29 @@ test_held_superblocks( void ) {
   }
   CU_ASSERT_EQUAL( g->held_sb[ 0 ], 0UL );                       /* full: dropped, out of circulation */
   CU_ASSERT_EQUAL( peek( sb + RG_SB_FREE_OFF ), 0UL );
-  CU_ASSERT_EQUAL( rg_groove_free( g, obj[3] ), RG_SUCCESS );   /* a free revives it */
-  CU_ASSERT_EQUAL( peek( slot ), sb );
+  CU_ASSERT_EQUAL( rg_groove_free( h, obj[3] ), RG_SUCCESS );   /* another join's free revives it */
+  CU_ASSERT_EQUAL( peek( slot ), sb );                           /* h holds one: into the active slot */
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj[4] ), RG_SUCCESS );   /* not full now: stays there */
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   uint64_t hsb = h->held_sb[ 0 ];
   rg_pool_close( other );                                        /* leave: the slot is taken, so onto the stack */
   CU_ASSERT_EQUAL( rg_stk_off( peek( rg_groove_inactive_off( g, 0UL ) ) ), hsb );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
-  for( uint64_t i=0UL; i<cnt; i++ ) if( i!=3UL ) CU_ASSERT_EQUAL( rg_groove_free( g, obj[i] ), RG_SUCCESS );
+
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 3UL, &obj[3] ), RG_SUCCESS ); /* out of the slot, held */
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 4UL, &obj[4] ), RG_SUCCESS ); /* full again */
+  CU_ASSERT_EQUAL( rg_groove_obj_hdr_off( obj[4] ), sb + 512UL + 4UL*(uint64_t)rg_groove_szc_cfg[ 0 ].obj_footprint );
+  CU_ASSERT_EQUAL( g->held_sb[ 0 ], 0UL );
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );
+  CU_ASSERT_EQUAL( rg_groove_free( g, obj[5] ), RG_SUCCESS );   /* its own free revives it: g holds it */
+  CU_ASSERT_EQUAL( g->held_sb[ 0 ], sb );
+  CU_ASSERT_EQUAL( g->held_free[ 0 ], 1UL<<5 );
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 100UL, 5UL, &obj[5] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( g->held_sb[ 0 ], 0UL );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, obj[i] ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   teardown();
 }

@@ -200,29 +200,30 @@ test_stealing( void ) {
   rg_pool_t * a = rg_pool_dup( pool, 1UL, NULL ), * b = rg_pool_dup( pool, 2UL, NULL );
   CU_ASSERT_PTR_NOT_NULL_FATAL( a );
   CU_ASSERT_PTR_NOT_NULL_FATAL( b );
-  rg_gaddr_t x[ 3*38 ];
-  for( int i=0; i<3*38; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* 3 full superblocks */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived into a's empty active slot */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[38] ), RG_SUCCESS );  /* revived onto a's inactive stack */
+  rg_gaddr_t x[ 4*38 ];
+  for( int i=0; i<4*38; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* 4 full superblocks */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived: a holds it */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[38] ), RG_SUCCESS );  /* revived into a's empty active slot */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[76] ), RG_SUCCESS );  /* revived onto a's inactive stack */
   rg_groove_usage_t before, after;
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
   rg_gaddr_t y;
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
   CU_ASSERT_EQUAL( after.superblocks, before.superblocks ); /* b took a's superblock, made none */
-  CU_ASSERT_EQUAL( y, x[38] );
+  CU_ASSERT_EQUAL( y, x[76] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   CU_ASSERT_EQUAL( rg_pool_free( b, y ), RG_SUCCESS );      /* b revives that full superblock: credit */
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS ); /* from it again, full again */
-  CU_ASSERT_EQUAL( y, x[38] );
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[76] ), RG_SUCCESS );  /* a spare superblock on a's stack */
+  CU_ASSERT_EQUAL( y, x[76] );
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[114] ), RG_SUCCESS ); /* a spare superblock on a's stack */
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
   rg_gaddr_t z;
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &z ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
   CU_ASSERT( after.superblocks>before.superblocks );        /* b made its own (and a parent for it) */
-  CU_ASSERT_NOT_EQUAL( z, x[76] );
+  CU_ASSERT_NOT_EQUAL( z, x[114] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   rg_pool_close( a );
   rg_pool_close( b );

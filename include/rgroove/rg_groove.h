@@ -37,12 +37,11 @@
      join that revives none (a producer) takes one first.  With the
      seed's shared stacks two workers of a random workload were 3x
      slower per step than one; now two run at 1.9x the steps of one.
-   - Free sets the object's bit with an atomic OR (a CAS remotely) that
-     refuses a bit already set, not a fetch-and-add, so of two concurrent
-     frees of one object exactly one succeeds and the other returns
-     RG_ERR_INVAL (the seed could carry into a neighbour's bit on a
-     concurrent double free).  Paranoid or not, free marks the object
-     dead before that.
+   - Free sets the object's bit with a CAS that refuses a bit already
+     set, not a fetch-and-add, so of two concurrent frees of one object
+     exactly one succeeds and the other returns RG_ERR_INVAL (the seed
+     could carry into a neighbour's bit on a concurrent double free).
+     Paranoid or not, free marks the object dead before that CAS.
    - Free rejects an address that is not exactly an object's start (the
      seed freed the object for any address inside its first block).
    - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.
@@ -50,9 +49,11 @@
      superblock it allocates from until its last free slot is claimed,
      instead of putting it back into the active slot after every alloc:
      an allocation is then one fetch-and-sub (the seed: two exchanges
-     around it).  rg_groove_flush and rg_groove_leave put held
-     superblocks back; rg_groove_recover finds those of a dead client.
-     A held superblock's bitfield stays exact, so verify holds anytime.
+     around it), and a free that revives a full superblock of a class
+     the join holds none of keeps it.  rg_groove_flush and
+     rg_groove_leave put held superblocks back; rg_groove_recover finds
+     those of a dead client.  A held superblock's bitfield stays exact,
+     so verify holds anytime.
    - Over a remote transport a join remembers, per class, the superblock
      it last used and the bitfield it left there: it claims with a CAS
      seeded by that value and frees into it without re-reading its
