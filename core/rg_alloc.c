@@ -382,16 +382,17 @@ rg_groove_obj_init( rg_mem_t const * m,
   return RG_SUCCESS;
 }
 
-/* rg_groove_alloc_slow: rg_groove_alloc of a checked request for class
-   c, any case. */
+/* rg_groove_alloc_slow: rg_groove_alloc of a checked request, any
+   case. */
 
 static __attribute__((noinline)) int
 rg_groove_alloc_slow( rg_groove_t * g,
-                      uint64_t      c,
+                      uint64_t      footprint,
                       uint64_t      align,
                       uint64_t      sz,
                       uint64_t      tag,
                       uint64_t *    obj_off ) {
+  uint64_t c   = rg_groove_szc_of( footprint );
   uint64_t obj = 0UL, idx = 0UL;
   int err = rg_groove_take_obj( g, c, &obj, &idx );
   return err ? err : rg_groove_obj_init( g->mem, obj, idx, c, align, sz, tag, obj_off );
@@ -422,9 +423,12 @@ rg_groove_alloc( rg_groove_t * g,
   if( RG_UNLIKELY( sz>=footprint || footprint>RG_GROOVE_FOOTPRINT_MAX ) )
     return rg_err( RG_ERR_INVAL, "bad size %lu with align %lu: at most %lu bytes", sz, align, RG_GROOVE_FOOTPRINT_MAX - off_obj );
 
-  uint64_t c  = rg_groove_szc_of( footprint );
-  uint64_t sb = c<RG_GROOVE_HELD_SZC_CNT ? g->held_sb[ c ] : 0UL;
-  if( RG_UNLIKELY( !sb || !rg_mem_is_local( g->mem ) ) ) return rg_groove_alloc_slow( g, c, align, sz, tag, obj_off );
+  uint64_t blocks = footprint>>9; /* the small table's classes are the held ones */
+  if( RG_UNLIKELY( blocks>RG_GROOVE_SMALL_BLOCKS || !rg_mem_is_local( g->mem ) ) )
+    return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
+  uint64_t c  = rg_groove_szc_small[ blocks-1UL ];
+  uint64_t sb = g->held_sb[ c ];
+  if( RG_UNLIKELY( !sb ) ) return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
   rg_mem_t const m   = *g->mem;
   uint64_t       obj = 0UL, idx = 0UL;
   int err = rg_groove_held_claim( g, &m, c, sb, &obj, &idx );
