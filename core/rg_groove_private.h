@@ -135,7 +135,8 @@ rg_groove_active_off( rg_groove_t const * g,
    on that group's stack, so workers keep to their own superblocks (with
    one stack per class, the seed's, superblocks migrated between workers
    and every step touched lines the other had just written); a group
-   whose stack is empty takes from the others before making new ones.
+   whose stack is empty makes a new one or takes one of the others'
+   (rg_groove_sb_find says which first).
 
    Groups 1..63 keep the stacks of classes 8k..8k+7 in one 64-byte line
    of their own: line 63*k + cg-1.  So two groups never push and pop on

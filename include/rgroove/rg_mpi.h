@@ -70,8 +70,8 @@ rg_mpi_barrier( rg_mpi_t * mpi,
 /* rg_mpi_verify: collective.  Every rank flushes its pool handle
    (rg_pool_flush); once no rank uses the pool, every server rank
    verifies its own, recovering first what dead clients left; returns
-   the first failure on every rank.  *objects
-   (if not NULL) receives the live objects over all servers. */
+   the first failure on every rank.  *objects (if not NULL) receives
+   the live objects over all servers. */
 
 int
 rg_mpi_verify( rg_mpi_t * mpi,
