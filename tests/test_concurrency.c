@@ -189,17 +189,37 @@ test_racing_double_frees( void ) {
   rg_pool_close( pool );
 }
 
+/* groups_open: an anonymous one-volume pool and handles of concurrency
+   groups 1 (*a) and 2 (*b) on it; groups_close closes all three. */
+
+static rg_pool_t *
+groups_open( rg_pool_t ** a,
+             rg_pool_t ** b ) {
+  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  *a = rg_pool_dup( pool, 1UL, NULL );
+  *b = rg_pool_dup( pool, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( *a );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( *b );
+  return pool;
+}
+
+static void
+groups_close( rg_pool_t * pool,
+              rg_pool_t * a,
+              rg_pool_t * b ) {
+  rg_pool_close( a );
+  rg_pool_close( b );
+  rg_pool_close( pool );
+}
+
 /* Superblocks revived by one concurrency group stay on its stack; a
    group with none that revives none takes them from the others before
    making new ones; one that revives its own makes new ones. */
 
 static void
 test_stealing( void ) {
-  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
-  rg_pool_t * a = rg_pool_dup( pool, 1UL, NULL ), * b = rg_pool_dup( pool, 2UL, NULL );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( a );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( b );
+  rg_pool_t * a, * b, * pool = groups_open( &a, &b );
   rg_gaddr_t x[ 4*38 ];
   for( int i=0; i<4*38; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* 4 full superblocks */
   CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived: a holds it */
@@ -225,9 +245,7 @@ test_stealing( void ) {
   CU_ASSERT( after.superblocks>before.superblocks );        /* b made its own (and a parent for it) */
   CU_ASSERT_NOT_EQUAL( z, x[114] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
-  rg_pool_close( a );
-  rg_pool_close( b );
-  rg_pool_close( pool );
+  groups_close( pool, a, b );
 }
 
 /* A producer whose objects another group frees takes the consumer's
@@ -236,11 +254,7 @@ test_stealing( void ) {
 
 static void
 test_producer_consumer( void ) {
-  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
-  rg_pool_t * producer = rg_pool_dup( pool, 1UL, NULL ), * consumer = rg_pool_dup( pool, 2UL, NULL );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( producer );
-  CU_ASSERT_PTR_NOT_NULL_FATAL( consumer );
+  rg_pool_t * producer, * consumer, * pool = groups_open( &producer, &consumer );
   enum { CNT = 2000, ROUNDS = 40 };
   static rg_gaddr_t x[ CNT ];
   rg_groove_usage_t u;
@@ -254,9 +268,7 @@ test_producer_consumer( void ) {
   printf( "\n  superblocks after round 1: %lu, after round %d: %lu\n", first, ROUNDS, u.superblocks );
   CU_ASSERT( u.superblocks<=2UL*first );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
-  rg_pool_close( producer );
-  rg_pool_close( consumer );
-  rg_pool_close( pool );
+  groups_close( pool, producer, consumer );
 }
 
 int
