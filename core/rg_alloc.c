@@ -94,7 +94,7 @@ rg_groove_stack_steal( rg_groove_t * g,
   int err = RG_SUCCESS;
   *sb = 0UL;
   if( !mask ) return RG_SUCCESS;
-  if( !rg_mem_is_local( g->mem ) ) {
+  if( rg_mem_round_trips( g->mem ) ) {
     uint64_t const stride = RG_STK_LINE/8UL;
     uint64_t lines[ (RG_GROOVE_CGROUP_MAX-1UL)*(RG_STK_LINE/8UL) ];
     err = rg_mem_read( g->mem, rg_groove_inactive_cg_off( g, szc, 1UL ), lines, RG_STK_LINE*(mask-1UL) + 8UL );
@@ -103,7 +103,7 @@ rg_groove_stack_steal( rg_groove_t * g,
   }
   for( uint64_t i=1UL; !err && i<=mask; i++ ) {
     uint64_t cg = (mine + i) & mask, stk = rg_groove_inactive_cg_off( g, szc, cg );
-    if( rg_mem_is_local( g->mem ) ) err = rg_mem_load( g->mem, stk, &top[ cg ] );
+    if( !rg_mem_round_trips( g->mem ) ) err = rg_mem_load( g->mem, stk, &top[ cg ] );
     if( err || !rg_stk_off( top[ cg ] ) ) continue;
     err = rg_groove_stack_pop_at( g, stk, szc, sb );
     if( err || *sb ) break;
@@ -227,7 +227,7 @@ rg_groove_sb_claim( rg_groove_t * g,
   rg_mem_t const * m   = g->mem;
   uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
   int              err;
-  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && g->free_seen[ c ] ) {
+  if( rg_mem_round_trips( m ) && sb==g->sb_seen[ c ] && g->free_seen[ c ] ) {
     /* Remote, and a superblock this join validated before: claim with a
        CAS seeded by the bitfield left there last time, one round trip
        instead of a read and a fetch-and-sub.  Others can only have set
@@ -315,7 +315,7 @@ rg_groove_take_new( rg_groove_t * g,
 
   if( c<RG_GROOVE_HELD_SZC_CNT ) rg_groove_hold( g, c, sb, b, old );
   else {
-    if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
+    if( rg_mem_round_trips( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old & ~b; }
     if( old!=b ) { /* slots remain: back into circulation */
       uint64_t displaced = 0UL; /* we emptied the slot above */
       err = rg_mem_xchg( m, rg_groove_active_off( g, c ), sb, &displaced );
@@ -424,7 +424,7 @@ rg_groove_alloc( rg_groove_t * g,
     return rg_err( RG_ERR_INVAL, "bad size %lu with align %lu: at most %lu bytes", sz, align, RG_GROOVE_FOOTPRINT_MAX - off_obj );
 
   uint64_t blocks = footprint>>9; /* the small table's classes are the held ones */
-  if( RG_UNLIKELY( blocks>RG_GROOVE_SMALL_BLOCKS || !rg_mem_is_local( g->mem ) ) )
+  if( RG_UNLIKELY( blocks>RG_GROOVE_SMALL_BLOCKS || !rg_mem_is_mapped( g->mem ) ) )
     return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
   uint64_t c  = rg_groove_szc_small[ blocks-1UL ];
   uint64_t sb = g->held_sb[ c ];
@@ -460,7 +460,7 @@ rg_groove_reclaim( rg_groove_t * g,
      the seed too reclaims at most one superblock per event). */
   if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
   int err = rg_mem_load( m, rg_groove_inactive_off( g, c ), &w );
-  if( !err && !rg_stk_off( w ) && !rg_mem_is_local( m ) ) g->reclaim_skip[ c ] = 63UL;
+  if( !err && !rg_stk_off( w ) && rg_mem_round_trips( m ) ) g->reclaim_skip[ c ] = 63UL;
   if( err || !rg_stk_off( w ) ) return err;
   if( !rg_groove_sb_in_range( g, rg_stk_off( w ) ) )
     return rg_err( RG_ERR_CORRUPT, "inactive stack %lu holds offset %#lx outside the volumes", c, rg_stk_off( w ) );
@@ -519,7 +519,7 @@ rg_groove_revive( rg_groove_t * g,
   rg_mem_t const * m    = g->mem;
   uint64_t         slot = rg_groove_active_off( g, c );
   uint64_t         cur  = g->slot_seen[ c ];
-  int err = rg_mem_is_local( m ) ? rg_mem_load( m, slot, &cur ) : RG_SUCCESS;
+  int err = !rg_mem_round_trips( m ) ? rg_mem_load( m, slot, &cur ) : RG_SUCCESS;
   if( !err && !cur ) {
     err = rg_mem_cas( m, slot, 0UL, sb, &cur );
     if( !err && !cur ) { g->slot_seen[ c ] = sb; return RG_SUCCESS; }
@@ -566,7 +566,7 @@ rg_groove_sb_bits( rg_groove_t * g,
   if( RG_PARANOID && ( !rg_groove_sb_in_range( g, sb ) ||
                        ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
-  if( !rg_mem_is_local( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
+  if( rg_mem_round_trips( m ) && sb==g->sb_seen[ c ] && !(g->free_seen[ c ] & bit) ) {
     /* Remote, and a superblock this join validated before (the object's
        live header means it still holds that object, so it is still
        that superblock): seed the CAS with the bitfield seen last, saving
@@ -620,7 +620,7 @@ rg_groove_slot_free( rg_groove_t * g,
   if( RG_UNLIKELY( !rg_bits_in_range( old, cnt ) ) )
     return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has bitfield %#lx beyond its %lu slots", sb, old, cnt );
   if( held ) g->held_free[ c ] = old | bit;
-  else if( !rg_mem_is_local( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old | bit; }
+  else if( rg_mem_round_trips( m ) ) { g->sb_seen[ c ] = sb; g->free_seen[ c ] = old | bit; }
 
   /* A held superblock that empties is no surplus (its holder allocates
      from it next), so it leaves reclaim alone: with a fixed size, every
@@ -670,7 +670,7 @@ rg_groove_free( rg_groove_t * g,
                 uint64_t      obj_off ) {
   if( RG_UNLIKELY( !g ) ) return rg_err( RG_ERR_INVAL, "NULL groove join" );
   rg_mem_t const m = *g->mem;
-  if( RG_UNLIKELY( !rg_mem_is_local( &m ) ) ) return rg_groove_free_slow( g, obj_off );
+  if( RG_UNLIKELY( !rg_mem_is_mapped( &m ) ) ) return rg_groove_free_slow( g, obj_off );
   uint64_t h = 0UL, c = 0UL, idx = 0UL;
   int err = rg_groove_obj_find( g, &m, obj_off, &h, &c, &idx );
   if( RG_UNLIKELY( err ) ) return err;

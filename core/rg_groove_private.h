@@ -6,7 +6,7 @@
    inactive stacks. */
 
 #include "rgroove/rg_groove.h"
-#include "rg_err.h"
+#include "base/rg_err.h"
 
 /* Shared state, relative to shoff (groove-spec.md, section 2.1). */
 

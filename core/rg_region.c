@@ -1,7 +1,7 @@
 /* The region header: the geometry a joiner needs, kept in the region. */
 
 #include "rgroove/rg_region.h"
-#include "rg_err.h"
+#include "base/rg_err.h"
 
 uint64_t
 rg_region_footprint( uint64_t volume_max ) {

@@ -2,31 +2,17 @@
    transport plus a groove join.  Global addresses name the server by
    its index in the handle. */
 
-#include "config.h"
 #include "rgroove/rg_pool.h"
-#include "rgroove/rg_shm.h"
-#include "rgroove/rg_verbs.h"
-#include "core/rg_err.h"
+#include "base/rg_err.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One mapping, shared by every handle rg_pool_dup made from it. */
-
-typedef struct rg_pool_backing {
-  rg_shm_t * shm;
-  uint64_t   refcnt; /* atomic */
-} rg_pool_backing_t;
-
 typedef struct rg_pool_server {
-  uint8_t             ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(128)));
-  rg_pool_backing_t * backing; /* shm: the mapping, shared by dups */
-  rg_verbs_client_t * verbs;   /* verbs: this handle's own connection */
-  rg_mem_t const *    mem;
-  rg_groove_t *       groove;
-  char                uri[ 256 ];
+  uint8_t       ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(128)));
+  rg_conn_t *   conn;   /* this handle's own: a shared mapping, or a connection */
+  rg_groove_t * groove;
 } rg_pool_server_t;
 
 struct rg_pool {
@@ -35,22 +21,6 @@ struct rg_pool {
   uint64_t         cgroup_hint;
   rg_pool_server_t server[];    /* own cache lines: each join is written on every alloc */
 };
-
-#define RG_POOL_VERBS (100) /* a kind beside the RG_SHM_* ones */
-
-/* rg_pool_uri_parse splits a URI into a kind and a name. */
-
-static int
-rg_pool_uri_parse( char const *  uri,
-                   int *         kind,
-                   char const ** name ) {
-  if( !uri ) return rg_err( RG_ERR_INVAL, "NULL pool URI" );
-  if( !strcmp( uri, "anon" ) )         { *kind = RG_SHM_ANON;  *name = NULL;    return RG_SUCCESS; }
-  if( !strncmp( uri, "shm:/", 5 ) )    { *kind = RG_SHM_POSIX; *name = uri + 4; return RG_SUCCESS; }
-  if( !strncmp( uri, "file:", 5 ) && uri[5] ) { *kind = RG_SHM_FILE; *name = uri + 5; return RG_SUCCESS; }
-  if( !strncmp( uri, "verbs://", 8 ) && uri[8] ) { *kind = RG_POOL_VERBS; *name = uri + 8; return RG_SUCCESS; }
-  return rg_err( RG_ERR_INVAL, "unknown pool URI '%s': use anon, shm:/NAME, file:PATH or verbs://HOST[:PORT]", uri );
-}
 
 static rg_pool_t *
 rg_pool_alloc_handle( uint64_t server_cnt,
@@ -65,26 +35,17 @@ rg_pool_alloc_handle( uint64_t server_cnt,
   return pool;
 }
 
-/* rg_pool_server_join joins server s of a handle over its memory. */
+/* rg_pool_server_join joins server s of a handle over conn, which it
+   then owns (closed on failure too). */
 
 static int
-rg_pool_server_join( rg_pool_server_t *  s,
-                     char const *        uri,
-                     rg_pool_backing_t * backing,
-                     rg_verbs_client_t * verbs,
-                     uint64_t            cgroup_hint ) {
+rg_pool_server_join( rg_pool_server_t * s,
+                     rg_conn_t *        conn,
+                     uint64_t           cgroup_hint ) {
   int err;
-  snprintf( s->uri, sizeof(s->uri), "%s", uri );
-  s->backing = backing;
-  s->verbs   = verbs;
-#ifdef RG_HAVE_VERBS
-  s->mem     = verbs ? rg_verbs_client_mem( verbs ) : rg_shm_mem( backing->shm );
-#else
-  s->mem     = rg_shm_mem( backing->shm );
-#endif
-  s->groove  = rg_region_join( s->ljoin, s->mem, cgroup_hint, &err );
-  if( !s->groove ) return err;
-  if( backing ) __atomic_add_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL );
+  s->groove = rg_region_join( s->ljoin, &conn->mem, cgroup_hint, &err );
+  if( !s->groove ) { conn->tp->close( conn ); return err; }
+  s->conn = conn;
   return RG_SUCCESS;
 }
 
@@ -93,91 +54,8 @@ rg_pool_server_leave( rg_pool_server_t * s ) {
   if( !s->groove ) return;
   rg_groove_leave( s->groove );
   s->groove = NULL;
-  rg_pool_backing_t * backing = s->backing;
-  if( backing && !__atomic_sub_fetch( &backing->refcnt, 1UL, __ATOMIC_ACQ_REL ) ) {
-    rg_shm_close( backing->shm );
-    free( backing );
-  }
-#ifdef RG_HAVE_VERBS
-  if( s->verbs ) rg_verbs_client_disconnect( s->verbs );
-#endif
-}
-
-static int
-rg_pool_server_adopt( rg_pool_server_t * s,
-                      char const *       uri,
-                      rg_shm_t *         shm,
-                      uint64_t           cgroup_hint ) {
-  rg_pool_backing_t * backing = calloc( 1, sizeof(rg_pool_backing_t) );
-  if( !backing ) { rg_shm_close( shm ); return rg_err( RG_ERR_IO, "out of memory" ); }
-  backing->shm = shm;
-  int err = rg_pool_server_join( s, uri, backing, NULL, cgroup_hint );
-  if( err ) { rg_shm_close( shm ); free( backing ); }
-  return err;
-}
-
-int
-rg_token_load( void *     token,
-               uint64_t   token_max,
-               uint64_t * token_sz ) {
-  char const * env  = getenv( "RGROOVE_TOKEN" );
-  char const * path = getenv( "RGROOVE_TOKEN_FILE" );
-  char buf[ 256 ];
-  uint64_t n = 0UL;
-  if( env ) {
-    n = strlen( env );
-    if( n>sizeof(buf) ) n = sizeof(buf);
-    memcpy( buf, env, n );
-  } else if( path ) {
-    FILE * f = fopen( path, "r" );
-    if( !f ) return rg_err( RG_ERR_INVAL, "cannot read the token file %s: %s", path, strerror( errno ) );
-    n = fread( buf, 1, sizeof(buf), f );
-    fclose( f );
-    while( n && (buf[n-1]=='\n' || buf[n-1]=='\r') ) n--;
-  }
-  if( n>token_max ) return rg_err( RG_ERR_INVAL, "the admission token is %lu bytes, at most %lu are allowed", n, token_max );
-  memcpy( token, buf, n );
-  *token_sz = n;
-  return RG_SUCCESS;
-}
-
-/* rg_pool_server_open opens one existing server by URI. */
-
-static int
-rg_pool_server_open( rg_pool_server_t * s,
-                     char const *       uri,
-                     uint64_t           cgroup_hint ) {
-  int kind, err;
-  char const * name;
-  if( (err = rg_pool_uri_parse( uri, &kind, &name )) ) return err;
-  if( kind==RG_SHM_ANON ) return rg_err( RG_ERR_INVAL, "an anon pool cannot be opened by name: use rg_pool_dup" );
-  if( kind!=RG_POOL_VERBS ) {
-    rg_shm_t * shm = rg_shm_attach( kind, name, &err );
-    return shm ? rg_pool_server_adopt( s, uri, shm, cgroup_hint ) : err;
-  }
-#ifdef RG_HAVE_VERBS
-  char host[ 200 ];
-  snprintf( host, sizeof(host), "%s", name );
-  unsigned long port = RG_VERBS_PORT_DEFAULT;
-  char * colon = strrchr( host, ':' );
-  if( colon ) {
-    char * end;
-    port = strtoul( colon + 1, &end, 10 );
-    if( *end || !port || port>65535UL ) return rg_err( RG_ERR_INVAL, "bad port in '%s'", uri );
-    *colon = '\0';
-  }
-  uint8_t  token[ RG_VERBS_TOKEN_MAX ];
-  uint64_t token_sz;
-  if( (err = rg_token_load( token, sizeof(token), &token_sz )) ) return err;
-  char const * tmo = getenv( "RGROOVE_TIMEOUT_MS" );
-  int timeout_ms = tmo && atoi( tmo )>0 ? atoi( tmo ) : 5000;
-  rg_verbs_client_t * c = rg_verbs_client_connect( host, (uint16_t)port, token, token_sz, timeout_ms, &err );
-  if( !c ) return err;
-  if( (err = rg_pool_server_join( s, uri, NULL, c, cgroup_hint )) ) rg_verbs_client_disconnect( c );
-  return err;
-#else
-  return rg_err( RG_ERR_INVAL, "this rgroove was built without the verbs transport (configure --with-verbs)" );
-#endif
+  s->conn->tp->close( s->conn );
+  s->conn = NULL;
 }
 
 rg_pool_t *
@@ -185,24 +63,21 @@ rg_pool_create( char const * uri,
                 uint64_t     volume_cnt,
                 uint64_t     volume_max,
                 int *        opt_err ) {
-  int dummy, kind;
+  int dummy;
   int * err = opt_err ? opt_err : &dummy;
-  char const * name;
   uint64_t size = rg_region_footprint( volume_max );
-  if( (*err = rg_pool_uri_parse( uri, &kind, &name )) ) return NULL;
-  if( kind==RG_POOL_VERBS ) { *err = rg_err( RG_ERR_INVAL, "a verbs pool is made by rgroove-server: open it instead" ); return NULL; }
   if( !size ) { *err = rg_err( RG_ERR_INVAL, "volume_max %lu is outside [1,%lu]", volume_max, RG_VOLUME_MAX ); return NULL; }
   if( volume_cnt>volume_max ) { *err = rg_err( RG_ERR_INVAL, "volume count %lu exceeds volume_max %lu", volume_cnt, volume_max ); return NULL; }
-  rg_shm_t * shm = rg_shm_create( kind, name, size, err );
-  if( !shm ) return NULL;
-  if( (*err = rg_region_new( rg_shm_mem( shm ), volume_max, volume_cnt )) ) {
-    rg_shm_close( shm );
-    if( name ) rg_shm_unlink( kind, name );
+  rg_conn_t * conn = rg_transport_open( uri, size, err );
+  if( !conn ) return NULL;
+  rg_pool_t * pool = NULL;
+  if( !(*err = rg_region_new( &conn->mem, volume_max, volume_cnt )) ) pool = rg_pool_alloc_handle( 1UL, 0UL, err );
+  if( !pool ) {
+    conn->tp->close( conn );
+    rg_pool_unlink( uri );
     return NULL;
   }
-  rg_pool_t * pool = rg_pool_alloc_handle( 1UL, 0UL, err );
-  if( !pool ) { rg_shm_close( shm ); return NULL; }
-  if( (*err = rg_pool_server_adopt( &pool->server[0], uri, shm, 0UL )) ) { free( pool ); return NULL; }
+  if( (*err = rg_pool_server_join( &pool->server[0], conn, 0UL )) ) { free( pool ); return NULL; }
   return pool;
 }
 
@@ -221,7 +96,8 @@ rg_pool_open_multi( char const * const * uris,
   if( !pool ) return NULL;
   pool->next = cgroup_hint % uri_cnt; /* spread the first allocations of many handles */
   for( uint64_t i=0UL; i<uri_cnt; i++ ) {
-    if( (*err = rg_pool_server_open( &pool->server[i], uris[i], cgroup_hint )) ) {
+    rg_conn_t * conn = rg_transport_open( uris[i], 0UL, err );
+    if( !conn || (*err = rg_pool_server_join( &pool->server[i], conn, cgroup_hint )) ) {
       rg_pool_close( pool );
       return NULL;
     }
@@ -247,10 +123,8 @@ rg_pool_dup( rg_pool_t * pool,
   if( !dup ) return NULL;
   dup->next = cgroup_hint % pool->server_cnt;
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
-    rg_pool_server_t * s = &pool->server[i];
-    *err = s->verbs ? rg_pool_server_open( &dup->server[i], s->uri, cgroup_hint ) /* a connection per handle */
-                    : rg_pool_server_join( &dup->server[i], s->uri, s->backing, NULL, cgroup_hint );
-    if( *err ) { rg_pool_close( dup ); return NULL; }
+    rg_conn_t * conn = pool->server[i].conn->tp->dup( pool->server[i].conn, err );
+    if( !conn || (*err = rg_pool_server_join( &dup->server[i], conn, cgroup_hint )) ) { rg_pool_close( dup ); return NULL; }
   }
   return dup;
 }
@@ -265,12 +139,12 @@ rg_pool_close( rg_pool_t * pool ) {
 
 int
 rg_pool_unlink( char const * uri ) {
-  int kind;
-  char const * name;
-  int err = rg_pool_uri_parse( uri, &kind, &name );
+  rg_uri_t u;
+  int err = rg_uri_parse( uri, &u );
   if( err ) return err;
-  if( kind==RG_SHM_ANON || kind==RG_POOL_VERBS ) return rg_err( RG_ERR_INVAL, "'%s' has no name to remove here", uri );
-  return rg_shm_unlink( kind, name );
+  rg_transport_t const * t = rg_transport_find( u.scheme );
+  if( !t || !t->built || !t->unlink ) return rg_err( RG_ERR_INVAL, "'%s' has no backing to remove here", uri );
+  return t->unlink( &u );
 }
 
 uint64_t
@@ -363,8 +237,8 @@ rg_pool_laddr( rg_pool_t const * pool,
                rg_gaddr_t        addr ) {
   uint64_t off;
   rg_pool_server_t * s = rg_pool_locate( pool, addr, &off );
-  if( !s || !s->mem->base || off>=s->mem->size ) return NULL;
-  return s->mem->base + off;
+  if( !s || !s->conn->mem.base || off>=s->conn->mem.size ) return NULL;
+  return s->conn->mem.base + off;
 }
 
 static rg_pool_server_t *
@@ -373,7 +247,7 @@ rg_pool_range( rg_pool_t const * pool,
                uint64_t          sz,
                uint64_t *        off ) {
   rg_pool_server_t * s = rg_pool_locate( pool, addr, off );
-  if( !s || *off>s->mem->size || sz>s->mem->size - *off ) {
+  if( !s || *off>s->conn->mem.size || sz>s->conn->mem.size - *off ) {
     rg_err_record( "range %#lx+%lu is outside the pool", addr, sz );
     return NULL;
   }
@@ -387,7 +261,7 @@ rg_pool_read( rg_pool_t const * pool,
               uint64_t          sz ) {
   uint64_t off;
   rg_pool_server_t * s = rg_pool_range( pool, addr, sz, &off );
-  return s ? rg_mem_read( s->mem, off, buf, sz ) : RG_ERR_INVAL;
+  return s ? rg_mem_read( &s->conn->mem, off, buf, sz ) : RG_ERR_INVAL;
 }
 
 int
@@ -398,8 +272,8 @@ rg_pool_write( rg_pool_t const * pool,
   uint64_t off;
   rg_pool_server_t * s = rg_pool_range( pool, addr, sz, &off );
   if( !s ) return RG_ERR_INVAL;
-  int err = rg_mem_write( s->mem, off, buf, sz );
-  return err ? err : rg_mem_fence( s->mem );
+  int err = rg_mem_write( &s->conn->mem, off, buf, sz );
+  return err ? err : rg_mem_fence( &s->conn->mem );
 }
 
 static rg_pool_server_t *
@@ -418,7 +292,7 @@ rg_pool_cas( rg_pool_t const * pool,
              uint64_t *        old ) {
   uint64_t off;
   rg_pool_server_t * s = rg_pool_word( pool, addr, &off );
-  return s && old ? rg_mem_cas( s->mem, off, cmp, swp, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
+  return s && old ? rg_mem_cas( &s->conn->mem, off, cmp, swp, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
 }
 
 int
@@ -428,7 +302,7 @@ rg_pool_faa( rg_pool_t const * pool,
              uint64_t *        old ) {
   uint64_t off;
   rg_pool_server_t * s = rg_pool_word( pool, addr, &off );
-  return s && old ? rg_mem_faa( s->mem, off, add, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
+  return s && old ? rg_mem_faa( &s->conn->mem, off, add, old ) : rg_err( RG_ERR_INVAL, "bad atomic arguments" );
 }
 
 int
@@ -480,16 +354,21 @@ rg_pool_stats( rg_pool_t const * pool,
                rg_mem_stats_t *  stats ) {
   if( !pool || !stats ) return rg_err( RG_ERR_INVAL, "NULL argument" );
   memset( stats, 0, sizeof(*stats) );
-#ifdef RG_HAVE_VERBS
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
-    if( !pool->server[i].verbs ) continue;
+    rg_conn_t const * c = pool->server[i].conn;
     rg_mem_stats_t s;
-    rg_verbs_client_stats( pool->server[i].verbs, &s );
+    c->tp->stats( c, &s );
     stats->reads += s.reads;             stats->writes += s.writes;
     stats->cas += s.cas;                 stats->cas_failed += s.cas_failed;
     stats->faa += s.faa;                 stats->round_trips += s.round_trips;
     stats->bytes_read += s.bytes_read;   stats->bytes_written += s.bytes_written;
+    stats->doorbells += s.doorbells;
   }
-#endif
   return RG_SUCCESS;
+}
+
+rg_conn_t *
+rg_pool_conn( rg_pool_t * pool,
+              uint64_t    server ) {
+  return pool && server<pool->server_cnt ? pool->server[ server ].conn : NULL;
 }

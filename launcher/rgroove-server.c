@@ -3,7 +3,6 @@
    stays out of the way: allocation is done by the clients. */
 
 #include "rgroove/rgroove.h"
-#include "rgroove/rg_verbs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,11 +23,13 @@ usage( FILE * f ) {
   fprintf( f,
     "usage: rgroove-server [options]\n"
     "\n"
-    "Serves an rgroove pool over RDMA: clients connect with verbs://ADDR:PORT and\n"
-    "allocate, free, read and write in it one-sidedly.\n"
+    "Serves an rgroove pool over a network transport: clients connect with\n"
+    "verbs://ADDR:PORT (or ucx://ADDR:PORT) and allocate, free, read and write in it\n"
+    "one-sidedly.\n"
     "\n"
     "  --pool URI       the pool's memory: anon, shm:/NAME or file:PATH (default anon).\n"
     "                   An existing shm:/ or file: pool is verified and served again.\n"
+    "  --transport T    verbs (default) or ucx\n"
     "  --volumes N      1 GiB volumes to create the pool with (default 1); all of the\n"
     "                   region is registered, so it is pinned in memory\n"
     "  --addr A         IPv4 address of an RDMA interface to listen on (default 0.0.0.0)\n"
@@ -36,16 +37,17 @@ usage( FILE * f ) {
     "  --token-file F   clients must present the token in F (default: RGROOVE_TOKEN or\n"
     "                   RGROOVE_TOKEN_FILE from the environment; none: an empty token)\n"
     "  --ready-file F   create F once listening (for scripts)\n"
-    "  --verify         verify the pool and exit (0 if it is sound) without serving\n"
+    "  --verify         verify an existing pool and exit (0 if it is sound) without\n"
+    "                   serving; never creates one\n"
     "  --recover        first repair what clients that died mid-operation left\n"
     "                   (with --verify, or when re-serving an existing pool)\n"
     "  --quiet          log only errors\n"
     "  --help           this text\n"
     "\n"
     "Logs every connect, reject and disconnect.  SIGUSR1 repairs (see --recover) and\n"
-    "verifies the pool when no client is attached; SIGINT or SIGTERM disconnect\n"
-    "everyone, repair and verify the now quiet pool and exit (status 3 if it is\n"
-    "not sound).\n", RG_VERBS_PORT_DEFAULT );
+    "verifies the pool when no client is attached (admission stays closed meanwhile);\n"
+    "SIGINT or SIGTERM disconnect everyone, repair and verify the now quiet pool and\n"
+    "exit (status 3 if it is not sound).\n", 7471U );
 }
 
 static int quiet;
@@ -87,50 +89,59 @@ check_pool( rg_mem_t const * mem,
   return err;
 }
 
-/* open_region attaches an existing named pool or creates a new one. */
+/* open_region attaches an existing named pool, or creates a new one
+   unless only verifying. */
 
-static rg_shm_t *
+static rg_conn_t *
 open_region( char const * uri,
              uint64_t     volumes,
+             int          verify_only,
              int *        created ) {
-  int kind, err;
-  char const * name = NULL;
-  if( !strcmp( uri, "anon" ) ) kind = RG_SHM_ANON;
-  else if( !strncmp( uri, "shm:/", 5 ) ) { kind = RG_SHM_POSIX; name = uri + 4; }
-  else if( !strncmp( uri, "file:", 5 ) && uri[5] ) { kind = RG_SHM_FILE; name = uri + 5; }
-  else { fprintf( stderr, "rgroove-server: --pool '%s': use anon, shm:/NAME or file:PATH\n", uri ); return NULL; }
-
-  rg_shm_t * shm = name ? rg_shm_attach( kind, name, &err ) : NULL;
-  *created = !shm;
-  if( shm ) return shm;
-  if( name && err!=RG_ERR_KEY ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
-  shm = rg_shm_create( kind, name, rg_region_footprint( volumes ), &err );
-  if( !shm ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
-  if( (err = rg_region_new( rg_shm_mem( shm ), volumes, volumes )) ) {
-    fprintf( stderr, "rgroove-server: cannot format the pool: %s\n", rg_errmsg() );
-    rg_shm_close( shm );
-    if( name ) rg_shm_unlink( kind, name );
+  int err;
+  rg_conn_t * conn = strcmp( uri, "anon" ) ? rg_transport_open( uri, 0UL, &err ) : NULL;
+  *created = 0;
+  if( !conn && strcmp( uri, "anon" ) && (err!=RG_ERR_KEY || verify_only) ) {
+    fprintf( stderr, "rgroove-server: %s\n", err==RG_ERR_KEY ? "no pool there: --verify checks an existing pool, it never makes one" : rg_errmsg() );
     return NULL;
   }
-  return shm;
+  if( !conn ) {
+    if( verify_only ) { fprintf( stderr, "rgroove-server: --verify needs an existing pool (shm:/NAME or file:PATH)\n" ); return NULL; }
+    conn = rg_transport_open( uri, rg_region_footprint( volumes ), &err );
+    if( !conn ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
+    *created = 1;
+    if( (err = rg_region_new( &conn->mem, volumes, volumes )) ) {
+      fprintf( stderr, "rgroove-server: cannot format the pool: %s\n", rg_errmsg() );
+      conn->tp->close( conn );
+      rg_pool_unlink( uri );
+      return NULL;
+    }
+  }
+  if( !rg_mem_is_mapped( &conn->mem ) ) {
+    fprintf( stderr, "rgroove-server: --pool %s: a server serves a pool mapped here (anon, shm:/NAME, file:PATH)\n", uri );
+    conn->tp->close( conn );
+    return NULL;
+  }
+  return conn;
 }
 
 int
 main( int     argc,
       char ** argv ) {
-  char const * pool_uri = "anon", * addr = "0.0.0.0", * token_file = NULL, * ready_file = NULL;
-  unsigned long volumes = 1UL, port = RG_VERBS_PORT_DEFAULT;
+  char const * pool_uri = "anon", * addr = "0.0.0.0", * token_file = NULL, * ready_file = NULL, * transport = "verbs";
+  unsigned long volumes = 1UL, port = 7471UL;
   int verify_only = 0, recover = 0;
   static struct option const opts[] = {
     { "pool", required_argument, NULL, 'P' }, { "volumes", required_argument, NULL, 'v' },
+    { "transport", required_argument, NULL, 'T' },
     { "addr", required_argument, NULL, 'a' }, { "port", required_argument, NULL, 'p' },
     { "token-file", required_argument, NULL, 't' }, { "ready-file", required_argument, NULL, 'r' },
     { "verify", no_argument, NULL, 'V' }, { "recover", no_argument, NULL, 'R' }, { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
   };
-  for( int c; (c = getopt_long( argc, argv, "P:v:a:p:t:r:VRqh", opts, NULL ))!=-1; ) {
+  for( int c; (c = getopt_long( argc, argv, "P:v:T:a:p:t:r:VRqh", opts, NULL ))!=-1; ) {
     switch( c ) {
     case 'P': pool_uri   = optarg; break;
+    case 'T': transport  = optarg; break;
     case 'v': volumes    = strtoul( optarg, NULL, 0 ); break;
     case 'a': addr       = optarg; break;
     case 'p': port       = strtoul( optarg, NULL, 0 ); break;
@@ -149,19 +160,29 @@ main( int     argc,
   }
   if( token_file && setenv( "RGROOVE_TOKEN_FILE", token_file, 1 ) ) return 2;
   if( token_file ) unsetenv( "RGROOVE_TOKEN" );
-  uint8_t  token[ RG_VERBS_TOKEN_MAX ];
+  rg_transport_t const * tp = rg_transport_find( transport );
+  if( !tp || !tp->serve || !tp->built ) {
+    fprintf( stderr, "rgroove-server: --transport %s: %s\n", transport,
+             !tp || !tp->serve ? "not a network transport (use verbs or ucx)" : "this rgroove was built without it" );
+    return 2;
+  }
+  uint8_t  token[ RG_TOKEN_MAX ];
   uint64_t token_sz;
   if( rg_token_load( token, sizeof(token), &token_sz ) ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return 2; }
 
   int created;
-  rg_shm_t * shm = open_region( pool_uri, volumes, &created );
-  if( !shm ) return 1;
-  rg_mem_t const * mem = rg_shm_mem( shm );
+  rg_conn_t * region = open_region( pool_uri, volumes, verify_only, &created );
+  if( !region ) return 1;
+  rg_mem_t const * mem = &region->mem;
   rg_region_info_t info;
-  if( rg_region_query( mem, &info ) ) { fprintf( stderr, "rgroove-server: %s is not a pool: %s\n", pool_uri, rg_errmsg() ); return 1; }
+  if( rg_region_query( mem, &info ) ) {
+    fprintf( stderr, "rgroove-server: %s is not a pool: %s\n", pool_uri, rg_errmsg() );
+    region->tp->close( region );
+    return 1;
+  }
   if( !created || verify_only ) {
     int err = check_pool( mem, recover );
-    if( verify_only || err ) { rg_shm_close( shm ); return err ? 3 : 0; }
+    if( verify_only || err ) { region->tp->close( region ); return err ? 3 : 0; }
   }
 
   signal( SIGINT, on_stop );
@@ -170,30 +191,35 @@ main( int     argc,
   signal( SIGPIPE, SIG_IGN );
 
   int err;
-  rg_verbs_server_t * srv = rg_verbs_server_new( mem, addr, (uint16_t)port, token, token_sz, log_line, NULL, &err );
-  if( !srv ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); rg_shm_close( shm ); return 1; }
-  char line[ 256 ];
-  snprintf( line, sizeof(line), "%s pool %s: %lu volume(s), %lu bytes registered; listening on %s:%lu (token: %s)",
-            created ? "created" : "serving", pool_uri, info.volume_max, info.size, addr, port, token_sz ? "required" : "none" );
+  rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .gid_index = -1, .token = token, .token_sz = token_sz,
+                         .log = log_line };
+  rg_server_t * srv = tp->serve( mem, &cfg, &err );
+  if( !srv ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); region->tp->close( region ); return 1; }
+  char line[ 512 ], where[ 256 ] = "?";
+  tp->uri( srv, where, sizeof(where) );
+  snprintf( line, sizeof(line), "%s pool %s: %lu volume(s), %lu bytes registered; listening at %s (token: %s)",
+            created ? "created" : "serving", pool_uri, info.volume_max, info.size, where, token_sz ? "required" : "none" );
   log_line( NULL, line );
   if( ready_file ) { FILE * f = fopen( ready_file, "w" ); if( f ) fclose( f ); }
 
   int status = 0;
   while( !stop_requested ) {
-    if( (err = rg_verbs_server_poll( srv, 200 )) ) {
+    if( (err = tp->poll( srv, 200 )) ) {
       fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
       status = 1;
       break;
     }
     if( verify_requested ) {
       verify_requested = 0;
-      if( rg_verbs_server_client_cnt( srv ) ) log_line( NULL, "verify: skipped, clients are attached (the pool must be quiet)" );
+      tp->admit( srv, 0 ); /* no client may arrive while the pool is checked */
+      if( tp->clients( srv ) ) log_line( NULL, "verify: skipped, clients are attached (the pool must be quiet)" );
       else if( check_pool( mem, 1 ) ) status = 3;
+      tp->admit( srv, 1 );
     }
   }
   log_line( NULL, "shutting down" );
-  rg_verbs_server_delete( srv );
+  tp->stop( srv ); /* every connection gone before the pool is checked */
   if( check_pool( mem, 1 ) ) status = 3;
-  rg_shm_close( shm );
+  region->tp->close( region );
   return status;
 }

@@ -5,31 +5,69 @@
 
    The allocator (core/) reaches pool memory only through the operations
    declared here, on byte offsets into one memory server's region
-   (offset 0 = the region base).  A transport fills in an rg_mem_t:
+   (offset 0 = the region base).  A transport fills in an rg_mem_t and
+   says what its operations are (caps, domain):
 
-   - A transport whose region is mapped in this process (shm) sets base
-     to the mapping.  Every operation then runs inline as a CPU atomic or
-     a plain access, at the cost of the seed allocator's direct code.
-   - A transport that reaches the region over a network (verbs) sets
-     base to NULL and supplies ops: each operation is then one request
-     to the server.
+   - RG_MEM_CAP_MAPPED: the region is mapped in this process at base.
+     Every operation then runs inline as a CPU atomic or a plain access,
+     at the cost of the seed allocator's direct code (shm).
+   - otherwise base is NULL and every operation goes through ops (verbs,
+     ucx, loop).  With RG_MEM_CAP_ROUND_TRIP each read, atomic and
+     wait is a round trip to a server: the allocator then spends local
+     memory to save them (caches of what it saw last).
+
+   The atomic domain says whose atomics are atomic against these ones:
+   RG_MEM_DOMAIN_CPU (CPU atomics on the host that holds the region),
+   RG_MEM_DOMAIN_ADAPTER (an RDMA adapter's: not atomic against CPU
+   atomics on the server host, see doc/design.md, "one atomic domain").
 
    Ordering contract, which core/ relies on and every transport keeps:
 
    - read, load, cas and faa complete before they return.
    - write and store may return before the bytes land, but they are
-     visible to every client before any later cas, faa or fence issued
-     through the same rg_mem_t completes ("publish after write").
+     visible to every client before any later cas, faa, read or fence
+     issued through the same rg_mem_t completes ("publish after write").
    - cas and faa are atomic against each other on 8-byte aligned words
-     from every client of the same region (one atomic domain: see
-     design.md, rule 1).
+     from every client of the same region.
+   - post/wait (below): the requests of a post execute in the order
+     given, after every request issued earlier through the rg_mem_t.
 
-   Every operation returns RG_SUCCESS or RG_ERR_IO (the transport logged
-   why).  An rg_mem_t may be used by one thread at a time; threads use
-   one each. */
+   Every operation returns RG_SUCCESS or RG_ERR_IO (the transport said
+   why in rg_errmsg; the connection is then unusable).  An rg_mem_t may
+   be used by one thread at a time; threads use one each. */
 
 #include "rg_base.h"
 #include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RG_MEM_CAP_MAPPED     (1U<<0) /* base is the region, mapped here */
+#define RG_MEM_CAP_ROUND_TRIP (1U<<1) /* reads, atomics and waits are round trips */
+
+#define RG_MEM_DOMAIN_CPU     (0U)
+#define RG_MEM_DOMAIN_ADAPTER (1U)
+
+/* A request of the post/complete form.  Several are posted together
+   (one doorbell: the verbs transport chains them in one ibv_post_send)
+   and completed later by one wait. */
+
+#define RG_MEM_OP_READ  (1U)
+#define RG_MEM_OP_WRITE (2U)
+#define RG_MEM_OP_CAS   (3U)
+#define RG_MEM_OP_FAA   (4U)
+
+typedef struct rg_mem_req {
+  uint32_t   op;   /* RG_MEM_OP_* */
+  uint32_t   pad;
+  uint64_t   off;  /* region offset (8-byte aligned for atomics) */
+  uint64_t   sz;   /* read / write: bytes */
+  void *     buf;  /* read: where the bytes land (after the wait); write: the source, copied by the post */
+  uint64_t   cmp;  /* cas: compared value; faa: the addend */
+  uint64_t   swp;  /* cas: the new value */
+  uint64_t * old;  /* cas / faa: the word found (after the wait); may be NULL */
+} rg_mem_req_t;
 
 typedef struct rg_mem_ops {
   int (*read )( void * ctx, uint64_t off, void * dst, uint64_t sz );
@@ -37,10 +75,20 @@ typedef struct rg_mem_ops {
   int (*cas  )( void * ctx, uint64_t off, uint64_t cmp, uint64_t swp, uint64_t * old );
   int (*faa  )( void * ctx, uint64_t off, uint64_t add, uint64_t * old );
   int (*fence)( void * ctx );
+  /* post cnt requests; *ticket gets the last one's number (tickets count
+     requests from 1 up).  wait: every request up to ticket has completed
+     (its data and results are in place); the first failure among them
+     is returned. */
+  int (*post )( void * ctx, rg_mem_req_t const * req, uint64_t cnt, uint64_t * ticket );
+  int (*wait )( void * ctx, uint64_t ticket );
 } rg_mem_ops_t;
 
 /* Counters a remote transport keeps per connection: what the allocator
-   cost in requests and round trips. */
+   cost in requests and round trips.  A round trip is a wait that blocks
+   on a request no earlier wait covered (a synchronous read or atomic, a
+   fence with writes outstanding, a wait on a newer ticket): counted by
+   that rule, and not by what has happened to arrive, the figure is the
+   same on every run and over every transport for the same calls. */
 
 typedef struct rg_mem_stats {
   uint64_t reads;         /* remote reads */
@@ -51,16 +99,24 @@ typedef struct rg_mem_stats {
   uint64_t round_trips;   /* waits for a completion */
   uint64_t bytes_read;
   uint64_t bytes_written;
+  uint64_t doorbells;     /* posts: one or more requests handed to the transport at once */
 } rg_mem_stats_t;
 
 typedef struct rg_mem {
-  uint8_t *            base; /* region mapped here, or NULL for remote */
-  uint64_t             size; /* region bytes */
-  rg_mem_ops_t const * ops;  /* used when base is NULL */
-  void *               ctx;  /* first argument of every op */
+  uint8_t *            base;   /* with RG_MEM_CAP_MAPPED: the region mapped here; else NULL */
+  uint64_t             size;   /* region bytes */
+  rg_mem_ops_t const * ops;    /* used when base is NULL */
+  void *               ctx;    /* first argument of every op */
+  uint32_t             caps;   /* RG_MEM_CAP_* */
+  uint32_t             domain; /* RG_MEM_DOMAIN_* */
 } rg_mem_t;
 
-static inline int rg_mem_is_local( rg_mem_t const * m ) { return m->base!=NULL; }
+/* rg_mem_is_mapped: the operations are inline CPU ones on base (the
+   inline functions below test base itself: one register).
+   rg_mem_round_trips: operations cost round trips worth saving. */
+
+static inline int rg_mem_is_mapped  ( rg_mem_t const * m ) { return m->base!=NULL; }
+static inline int rg_mem_round_trips( rg_mem_t const * m ) { return !!(m->caps & RG_MEM_CAP_ROUND_TRIP); }
 
 static inline uint64_t volatile *
 rg_mem_word( rg_mem_t const * m,
@@ -181,7 +237,43 @@ rg_mem_fence( rg_mem_t const * m ) {
   return m->ops->fence( m->ctx );
 }
 
-/* Derived operations (design.md, "the memory-operation interface").
+/* rg_mem_post posts cnt requests (see rg_mem_req_t); *ticket gets what
+   rg_mem_wait takes to complete them.  Mapped memory runs them inline
+   (ticket 0, nothing to wait for).  Returns RG_SUCCESS, or RG_ERR_IO
+   (nothing more can be posted). */
+
+static inline int
+rg_mem_post( rg_mem_t const *     m,
+             rg_mem_req_t const * req,
+             uint64_t             cnt,
+             uint64_t *           ticket ) {
+  if( !m->base ) return m->ops->post( m->ctx, req, cnt, ticket );
+  for( uint64_t i=0UL; i<cnt; i++ ) {
+    rg_mem_req_t const * r = req + i;
+    uint64_t * w = (uint64_t *)(m->base + r->off), old = 0UL;
+    switch( r->op ) {
+    case RG_MEM_OP_READ:  memcpy( r->buf, m->base + r->off, r->sz ); break;
+    case RG_MEM_OP_WRITE: memcpy( m->base + r->off, r->buf, r->sz ); break;
+    case RG_MEM_OP_CAS:   old = r->cmp; __atomic_compare_exchange_n( w, &old, r->swp, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST ); break;
+    case RG_MEM_OP_FAA:   old = __atomic_fetch_add( w, r->cmp, __ATOMIC_SEQ_CST ); break;
+    default: break;
+    }
+    if( r->old && (r->op==RG_MEM_OP_CAS || r->op==RG_MEM_OP_FAA) ) *r->old = old;
+  }
+  *ticket = 0UL;
+  return RG_SUCCESS;
+}
+
+/* rg_mem_wait: every request posted up to ticket has completed.  Returns
+   RG_SUCCESS or the first failure (RG_ERR_IO). */
+
+static inline int
+rg_mem_wait( rg_mem_t const * m,
+             uint64_t         ticket ) {
+  return m->base ? RG_SUCCESS : m->ops->wait( m->ctx, ticket );
+}
+
+/* Derived operations (doc/design.md, "the memory-operation interface").
 
    rg_mem_xchg: replace the word at off with val and return the previous
    value in *seen.  On entry *seen is the caller's best guess of the
@@ -248,5 +340,9 @@ rg_mem_fetch_set_bit( rg_mem_t const * m,
     guess = seen;
   }
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_MEM_H */

@@ -21,6 +21,11 @@
    verbs, each with its own connection). */
 
 #include "rg_region.h"
+#include "rg_transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct rg_pool rg_pool_t;
 
@@ -190,21 +195,22 @@ int
 rg_pool_stats( rg_pool_t const * pool,
                rg_mem_stats_t *  stats );
 
-/* rg_token_load reads the admission token from the environment:
-   RGROOVE_TOKEN (the token itself) or RGROOVE_TOKEN_FILE (a file holding
-   it; a trailing newline is dropped); none gives an empty token.
-   Returns RG_SUCCESS, or RG_ERR_INVAL (unreadable file, longer than
-   token_max). */
-
-int
-rg_token_load( void *     token,
-               uint64_t   token_max,
-               uint64_t * token_sz );
-
 /* rg_pool_groove returns the handle's groove join on its first server
    (for the rg_groove_* calls).  Valid until rg_pool_close. */
 
 rg_groove_t *
 rg_pool_groove( rg_pool_t * pool );
+
+/* rg_pool_conn returns the handle's connection to server (its
+   transport, memory operations and identity), NULL if there is no such
+   server.  Valid until rg_pool_close. */
+
+rg_conn_t *
+rg_pool_conn( rg_pool_t * pool,
+              uint64_t    server );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_POOL_H */

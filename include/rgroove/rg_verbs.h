@@ -30,10 +30,14 @@
    has connected must not expect its forked children to connect; start
    them with exec (as mpirun does), or connect only in the children. */
 
-#include "rg_mem.h"
+#include "rg_transport.h"
 
-#define RG_VERBS_PROTO_VERSION (1U)
-#define RG_VERBS_TOKEN_MAX     (32UL)  /* bytes of an admission token */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RG_VERBS_PROTO_VERSION (2U)
+#define RG_VERBS_TOKEN_MAX     (RG_TOKEN_MAX)
 #define RG_VERBS_PORT_DEFAULT  (7471U)
 
 
@@ -82,6 +86,13 @@ rg_verbs_client_connect_as( char const * host,
 rg_mem_t const *
 rg_verbs_client_mem( rg_verbs_client_t const * client );
 
+/* rg_verbs_client_identity: {the server's boot id, this connection's
+   serial there}, as the server's connect and disconnect events name it. */
+
+void
+rg_verbs_client_identity( rg_verbs_client_t const * client,
+                          uint64_t                  id[ 2 ] );
+
 /* rg_verbs_client_stats copies the connection's counters. */
 
 void
@@ -101,9 +112,12 @@ typedef struct rg_verbs_server rg_verbs_server_t;
 
 /* rg_verbs_server_new registers mem's region (mem->base must be set:
    the server's own mapping) with remote read, write and atomic access
-   and listens on addr:port (addr NULL or "0.0.0.0": every interface).
-   Clients must present token (token_sz bytes, may be 0).  log receives
-   one line per connect, reject and disconnect (NULL: stderr).
+   and listens on cfg->addr:cfg->port (addr NULL or "0.0.0.0": every
+   interface; port 0: the system picks).  Clients must present cfg's
+   token (token_sz bytes, may be 0).  cfg->log receives one line per
+   connect, reject and disconnect (NULL: stderr); cfg->event (if set)
+   hears of each client admitted and each admitted client gone, by its
+   serial.
 
    Returns the server, or NULL with *opt_err set: RG_ERR_INVAL (bad
    arguments, token too long), RG_ERR_IO (no RDMA device, the address is
@@ -111,17 +125,10 @@ typedef struct rg_verbs_server rg_verbs_server_t;
    atomics, the memlock limit is below the region size: rg_errmsg says
    which and what to do). */
 
-typedef void (*rg_verbs_log_fn_t)( void * ctx, char const * line );
-
 rg_verbs_server_t *
-rg_verbs_server_new( rg_mem_t const *  mem,
-                     char const *      addr,
-                     uint16_t          port,
-                     void const *      token,
-                     uint64_t          token_sz,
-                     rg_verbs_log_fn_t log,
-                     void *            log_ctx,
-                     int *             opt_err );
+rg_verbs_server_new( rg_mem_t const *       mem,
+                     rg_serve_cfg_t const * cfg,
+                     int *                  opt_err );
 
 /* rg_verbs_server_poll handles the connection events that arrive within
    timeout_ms (admits, rejects, disconnects) and returns RG_SUCCESS or
@@ -132,10 +139,17 @@ int
 rg_verbs_server_poll( rg_verbs_server_t * server,
                       int                 timeout_ms );
 
-/* rg_verbs_server_client_cnt: clients connected now.
+/* rg_verbs_server_admit opens (open 1) or closes (0) admission: while
+   closed, connect requests are rejected with RG_ERR_AGAIN ("try again
+   shortly").  Returns RG_SUCCESS.
+
+   rg_verbs_server_client_cnt: clients accepted and not yet gone (a
+   client may work from the moment it is accepted, before the server
+   sees its connection established).
    rg_verbs_server_fd: a descriptor that is readable when
    rg_verbs_server_poll has work (for poll/select loops). */
 
+int      rg_verbs_server_admit     ( rg_verbs_server_t * server, int open );
 uint64_t rg_verbs_server_client_cnt( rg_verbs_server_t const * server );
 int      rg_verbs_server_fd        ( rg_verbs_server_t const * server );
 
@@ -160,5 +174,9 @@ rg_verbs_server_delete( rg_verbs_server_t * server );
 int
 rg_verbs_probe( char * addr,
                 uint64_t addr_sz );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_VERBS_H */

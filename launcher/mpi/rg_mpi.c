@@ -1,32 +1,30 @@
 /* Collective open and close of a pool under MPI (see rg_mpi.h). */
 
-#include "config.h"
 #include "rgroove/rg_mpi.h"
-#include "rgroove/rg_shm.h"
-#include "rgroove/rg_verbs.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RG_MPI_URI_MAX (128)
 
 struct rg_mpi {
-  MPI_Comm            comm;
-  int                 rank, size, timeout_ms;
-  int                 server_idx, server_cnt;
-  char                transport[ 8 ];
-  char                uri[ RG_MPI_URI_MAX ];   /* this rank's server URI */
-  rg_shm_t *          shm;                     /* a server's region */
-  rg_pool_t *         pool;
-#ifdef RG_HAVE_VERBS
-  rg_verbs_server_t * server;
-  pthread_t           progress;
-  volatile int        stop;
-#endif
+  MPI_Comm               comm;
+  int                    rank, size, timeout_ms;
+  int                    server_idx, server_cnt;
+  char                   transport[ 16 ];
+  rg_transport_t const * net;                     /* the network transport, NULL on one host over shm */
+  char                   uri[ RG_MPI_URI_MAX ];   /* this rank's server URI */
+  rg_conn_t *            region;                  /* a server's own region, mapped here */
+  rg_pool_t *            pool;
+  rg_server_t *          server;
+  pthread_t              progress;
+  int                    progress_started;
+  volatile int           stop;
 };
 
 /* rg_mpi_wait completes a nonblocking collective within the timeout. */
@@ -71,11 +69,10 @@ rg_mpi_agree( rg_mpi_t *   m,
   return werr ? werr : worst;
 }
 
-#ifdef RG_HAVE_VERBS
 static void *
 rg_mpi_progress( void * arg ) {
   rg_mpi_t * m = arg;
-  while( !m->stop ) if( rg_verbs_server_poll( m->server, 100 ) ) break;
+  while( !m->stop ) if( m->net->poll( m->server, 100 ) ) break;
   return NULL;
 }
 
@@ -85,7 +82,6 @@ rg_mpi_log( void *       ctx,
   (void)ctx;
   if( getenv( "RGROOVE_SERVER_LOG" ) ) fprintf( stderr, "rgroove server: %s\n", line );
 }
-#endif
 
 /* rg_mpi_serve: this rank becomes server idx: make the region and a URI
    others can open. */
@@ -96,76 +92,86 @@ rg_mpi_serve( rg_mpi_t * m,
               uint64_t   job ) {
   uint64_t size = rg_region_footprint( volumes );
   int err;
-  if( !strcmp( m->transport, "shm" ) ) {
-    snprintf( m->uri, sizeof(m->uri), "shm:/rgroove-%lx-%d", job, m->server_idx );
-    m->shm = rg_shm_create( RG_SHM_POSIX, m->uri + 4, size, &err );
-  } else {
-    m->shm = rg_shm_create( RG_SHM_ANON, NULL, size, &err );
-  }
-  if( !m->shm ) return err;
-  if( (err = rg_region_new( rg_shm_mem( m->shm ), volumes, volumes )) ) return err;
-#ifdef RG_HAVE_VERBS
-  if( !strcmp( m->transport, "verbs" ) ) {
-    char addr[ 64 ];
-    uint8_t token[ RG_VERBS_TOKEN_MAX ];
-    uint64_t token_sz;
-    if( (err = rg_verbs_probe( addr, sizeof(addr) )) ) return err;
-    if( !addr[0] ) {
-      fprintf( stderr, "rgroove rank %d: no IPv4 address on the RDMA device's interface\n", m->rank );
-      return RG_ERR_IO;
-    }
-    if( (err = rg_token_load( token, sizeof(token), &token_sz )) ) return err;
-    m->server = rg_verbs_server_new( rg_shm_mem( m->shm ), addr, 0, token, token_sz, rg_mpi_log, NULL, &err );
-    if( !m->server ) return err;
-    snprintf( m->uri, sizeof(m->uri), "verbs://%s:%u", addr, rg_verbs_server_port( m->server ) );
-    if( pthread_create( &m->progress, NULL, rg_mpi_progress, m ) ) return RG_ERR_IO;
-  }
-#endif
+  char local[ RG_MPI_URI_MAX ] = "anon";
+  if( !m->net ) snprintf( local, sizeof(local), "shm:/rgroove-%lx-%d", job, m->server_idx );
+  if( !(m->region = rg_transport_open( local, size, &err )) ) return err;
+  if( !m->net ) snprintf( m->uri, sizeof(m->uri), "%s", local );
+  if( (err = rg_region_new( &m->region->mem, volumes, volumes )) ) return err;
+  if( !m->net ) return RG_SUCCESS;
+
+  rg_uri_t where = { .gid_index = -1 };
+  uint8_t  token[ RG_TOKEN_MAX ];
+  uint64_t token_sz;
+  if( (err = m->net->probe( &where )) || (err = rg_token_load( token, sizeof(token), &token_sz )) ) return err;
+  rg_serve_cfg_t cfg = { .addr = where.host, .port = 0, .gid_index = -1, .token = token, .token_sz = token_sz, .log = rg_mpi_log };
+  if( !(m->server = m->net->serve( &m->region->mem, &cfg, &err )) ) return err;
+  if( (err = m->net->uri( m->server, m->uri, sizeof(m->uri) )) ) return err;
+  if( pthread_create( &m->progress, NULL, rg_mpi_progress, m ) ) return RG_ERR_IO;
+  m->progress_started = 1;
   return RG_SUCCESS;
 }
 
-/* rg_mpi_choose_transport: collective; fills m->transport. */
+/* rg_mpi_usable: collective; 1 on every rank if every rank can use
+   network transport t. */
+
+static int
+rg_mpi_usable( rg_mpi_t *             m,
+               rg_transport_t const * t ) {
+  rg_uri_t where = { .gid_index = -1 };
+  int mine = t->built && t->serve && !t->probe( &where ), all;
+  MPI_Allreduce( &mine, &all, 1, MPI_INT, MPI_MIN, m->comm );
+  return all;
+}
+
+/* rg_mpi_choose_transport: collective; sets m->transport and m->net.
+   auto: the first network transport of the registry that every rank can
+   use, else shm when all ranks share one host. */
 
 static int
 rg_mpi_choose_transport( rg_mpi_t *   m,
                          char const * forced ) {
-  int have_device = 0;
-#ifdef RG_HAVE_VERBS
-  have_device = !rg_verbs_probe( NULL, 0UL );
-#endif
   MPI_Comm node;
-  int node_size, all_device;
+  int node_size;
   MPI_Comm_split_type( m->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node );
   MPI_Comm_size( node, &node_size );
   MPI_Comm_free( &node );
   int one_host = node_size==m->size;
-  MPI_Allreduce( &have_device, &all_device, 1, MPI_INT, MPI_MIN, m->comm );
   MPI_Allreduce( MPI_IN_PLACE, &one_host, 1, MPI_INT, MPI_MIN, m->comm );
 
   if( forced && strcmp( forced, "auto" ) ) {
-    if( strcmp( forced, "shm" ) && strcmp( forced, "verbs" ) ) {
-      if( !m->rank ) fprintf( stderr, "rgroove: unknown transport '%s': use auto, shm or verbs\n", forced );
+    rg_transport_t const * t = rg_transport_find( forced );
+    if( !t || (!t->serve && strcmp( t->name, "shm" )) ) {
+      if( !m->rank ) fprintf( stderr, "rgroove: unknown transport '%s': use auto, shm or a network transport (verbs, ucx)\n", forced );
       return RG_ERR_INVAL;
     }
-    if( !strcmp( forced, "verbs" ) && !all_device ) {
-      fprintf( stderr, "rgroove rank %d: the verbs transport is forced but %s\n", m->rank,
-               have_device ? "another rank has no usable RDMA device" : "this rank has no usable RDMA device (ibv_devices)" );
+    if( !t->serve ) {
+      if( !one_host ) {
+        if( !m->rank ) fprintf( stderr, "rgroove: the shm transport is forced but the ranks run on several hosts\n" );
+        return RG_ERR_INVAL;
+      }
+    } else if( !rg_mpi_usable( m, t ) ) {
+      rg_uri_t where = { .gid_index = -1 };
+      if( !t->built || t->probe( &where ) )
+        fprintf( stderr, "rgroove rank %d: the %s transport is forced but cannot be used here: %s\n", m->rank, t->name,
+                 t->built ? rg_errmsg() : "this rgroove was built without it" );
       return RG_ERR_IO;
     }
-    if( !strcmp( forced, "shm" ) && !one_host ) {
-      if( !m->rank ) fprintf( stderr, "rgroove: the shm transport is forced but the ranks run on several hosts\n" );
-      return RG_ERR_INVAL;
-    }
-    snprintf( m->transport, sizeof(m->transport), "%s", forced );
-  } else if( all_device ) {
-    snprintf( m->transport, sizeof(m->transport), "verbs" );
-  } else if( one_host ) {
-    snprintf( m->transport, sizeof(m->transport), "shm" );
-  } else {
-    if( !m->rank ) fprintf( stderr, "rgroove: the ranks run on several hosts and not all have an RDMA device: "
-                                    "no transport reaches every rank\n" );
+    m->net = t->serve ? t : NULL;
+    snprintf( m->transport, sizeof(m->transport), "%s", t->name );
+    return RG_SUCCESS;
+  }
+  for( uint64_t i=0UL; rg_transport_at( i ); i++ ) {
+    rg_transport_t const * t = rg_transport_at( i );
+    if( !t->serve || !rg_mpi_usable( m, t ) ) continue;
+    m->net = t;
+    snprintf( m->transport, sizeof(m->transport), "%s", t->name );
+    return RG_SUCCESS;
+  }
+  if( !one_host ) {
+    if( !m->rank ) fprintf( stderr, "rgroove: the ranks run on several hosts and no network transport reaches every rank\n" );
     return RG_ERR_IO;
   }
+  snprintf( m->transport, sizeof(m->transport), "shm" );
   return RG_SUCCESS;
 }
 
@@ -224,13 +230,18 @@ rg_mpi_open( MPI_Comm              comm,
     printf( "rgroove: %d rank(s), %d server(s), transport %s%s\n", m->size, m->server_cnt, m->transport,
             forced && strcmp( forced, "auto" ) ? " (forced)" : " (auto)" );
 
-  /* a job id names the shm pools; a token guards the verbs servers */
-  uint64_t job = ((uint64_t)getpid()<<20) ^ (uint64_t)time( NULL );
-  char token[ 2*16+1 ];
-  snprintf( token, sizeof(token), "%016lx%016lx", job * 0x9e3779b97f4a7c15UL, (uint64_t)clock() ^ job );
+  /* A job id names the shm pools; a random token guards the network
+     servers, kept in this process (rg_token_set), never in the
+     environment children inherit.  A token the user gave wins. */
+  uint64_t job = 0UL;
+  uint8_t  token[ RG_TOKEN_MAX ];
+  if( getrandom( &job, sizeof(job), 0 )!=(ssize_t)sizeof(job) ) job = ((uint64_t)getpid()<<20) ^ (uint64_t)time( NULL );
+  if( getrandom( token, sizeof(token), 0 )!=(ssize_t)sizeof(token) ) err = RG_ERR_IO;
+  err = rg_mpi_agree( m, err, "a random admission token" );
+  if( err ) { MPI_Comm_free( &m->comm ); free( m ); return err; }
   MPI_Bcast( &job, 1, MPI_UINT64_T, 0, m->comm );
-  MPI_Bcast( token, sizeof(token), MPI_CHAR, 0, m->comm );
-  if( !getenv( "RGROOVE_TOKEN" ) && !getenv( "RGROOVE_TOKEN_FILE" ) ) setenv( "RGROOVE_TOKEN", token, 1 );
+  MPI_Bcast( token, (int)sizeof(token), MPI_BYTE, 0, m->comm );
+  if( !getenv( "RGROOVE_TOKEN" ) && !getenv( "RGROOVE_TOKEN_FILE" ) ) rg_token_set( token, sizeof(token) );
 
   err = m->server_idx>=0 ? rg_mpi_serve( m, o.volumes, job ) : RG_SUCCESS;
   if( err ) fprintf( stderr, "rgroove rank %d: cannot serve a pool of %lu volume(s): %s\n", m->rank, o.volumes, rg_errmsg() );
@@ -273,7 +284,7 @@ rg_mpi_verify( rg_mpi_t * m,
   uint64_t live = 0UL;
   if( m->server_idx>=0 ) { /* quiet now: the server checks its own memory directly */
     rg_groove_usage_t u;
-    err = rg_region_check( rg_shm_mem( m->shm ), 1, NULL, &u );
+    err = rg_region_check( &m->region->mem, 1, NULL, &u );
     if( err ) fprintf( stderr, "rgroove rank %d: server %d does not verify: %s\n", m->rank, m->server_idx, rg_errmsg() );
     else live = u.objects;
   }
@@ -289,16 +300,14 @@ rg_mpi_close( rg_mpi_t * m ) {
   int err = RG_SUCCESS;
   if( m->pool ) rg_pool_close( m->pool );
   err = rg_mpi_barrier( m, "every rank to close its pool handle" ); /* before any server stops */
-#ifdef RG_HAVE_VERBS
-  if( m->server ) {
+  if( m->progress_started ) {
     m->stop = 1;
     pthread_join( m->progress, NULL );
-    rg_verbs_server_delete( m->server );
   }
-#endif
-  if( m->shm ) {
-    rg_shm_close( m->shm );
-    if( !strncmp( m->uri, "shm:/", 5 ) ) rg_shm_unlink( RG_SHM_POSIX, m->uri + 4 );
+  if( m->server ) m->net->stop( m->server );
+  if( m->region ) {
+    m->region->tp->close( m->region );
+    if( !m->net && m->uri[0] ) rg_pool_unlink( m->uri );
   }
   MPI_Comm_free( &m->comm );
   free( m );

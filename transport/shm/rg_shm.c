@@ -2,7 +2,7 @@
    set, so every operation is an inline CPU atomic (rg_mem.h). */
 
 #include "rgroove/rg_shm.h"
-#include "core/rg_err.h"
+#include "base/rg_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,7 @@ rg_shm_map( int        fd,
     free( shm );
     return NULL;
   }
-  shm->mem = (rg_mem_t){ .base = base, .size = size };
+  shm->mem = (rg_mem_t){ .base = base, .size = size, .caps = RG_MEM_CAP_MAPPED, .domain = RG_MEM_DOMAIN_CPU };
   *err = RG_SUCCESS;
   return shm;
 }

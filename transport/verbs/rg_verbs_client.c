@@ -26,6 +26,7 @@ struct rg_verbs_client {
   uint8_t *                   buf;        /* atomic result | bounce | ring */
   uint64_t                    remote_addr;
   uint32_t                    rkey;
+  uint64_t                    identity[ 2 ]; /* the server's boot id, our serial */
   int                         connected;
   int                         broken;     /* a completion failed: the QP is in error */
   uint64_t                    wr_seq;
@@ -213,12 +214,46 @@ rg_verbs_fence( void * ctx ) {
   return rg_verbs_post( c, &wr, c->buf + RG_VERBS_BOUNCE_OFF, 8UL, 1 );
 }
 
+/* Interim post/wait: each request runs as its synchronous operation
+   (replaced by chained work requests in flight together). */
+
+static int
+rg_verbs_post_reqs( void *               ctx,
+                    rg_mem_req_t const * req,
+                    uint64_t             cnt,
+                    uint64_t *           ticket ) {
+  int err = RG_SUCCESS;
+  for( uint64_t i=0UL; !err && i<cnt; i++ ) {
+    rg_mem_req_t const * r = req + i;
+    uint64_t old = 0UL;
+    switch( r->op ) {
+    case RG_MEM_OP_READ:  err = rg_verbs_read ( ctx, r->off, r->buf, r->sz ); break;
+    case RG_MEM_OP_WRITE: err = rg_verbs_write( ctx, r->off, r->buf, r->sz ); break;
+    case RG_MEM_OP_CAS:   err = rg_verbs_cas  ( ctx, r->off, r->cmp, r->swp, &old ); break;
+    case RG_MEM_OP_FAA:   err = rg_verbs_faa  ( ctx, r->off, r->cmp, &old ); break;
+    default:              err = rg_err( RG_ERR_INVAL, "bad request op %u", r->op );
+    }
+    if( !err && r->old && (r->op==RG_MEM_OP_CAS || r->op==RG_MEM_OP_FAA) ) *r->old = old;
+  }
+  *ticket = ((rg_verbs_client_t *)ctx)->wr_seq;
+  return err;
+}
+
+static int
+rg_verbs_wait_reqs( void *   ctx,
+                    uint64_t ticket ) {
+  (void)ctx; (void)ticket;
+  return RG_SUCCESS;
+}
+
 static rg_mem_ops_t const rg_verbs_ops = {
   .read  = rg_verbs_read,
   .write = rg_verbs_write,
   .cas   = rg_verbs_cas,
   .faa   = rg_verbs_faa,
   .fence = rg_verbs_fence,
+  .post  = rg_verbs_post_reqs,
+  .wait  = rg_verbs_wait_reqs,
 };
 
 /* Connection **********************************************************/
@@ -242,6 +277,8 @@ rg_verbs_expect( rg_verbs_client_t *     c,
     c->remote_addr = rep.addr;
     c->rkey        = rep.rkey;
     c->mem.size    = rep.size;
+    c->identity[0] = rep.boot;
+    c->identity[1] = rep.serial;
     return RG_SUCCESS;
   }
   if( got==want ) { rdma_ack_cm_event( ev ); return RG_SUCCESS; }
@@ -347,7 +384,7 @@ rg_verbs_client_connect_as( char const * host,
   }
   rg_verbs_client_t * c = calloc( 1, sizeof(rg_verbs_client_t) );
   if( !c ) { *e = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
-  c->mem = (rg_mem_t){ .base = NULL, .ops = &rg_verbs_ops, .ctx = c };
+  c->mem = (rg_mem_t){ .base = NULL, .ops = &rg_verbs_ops, .ctx = c, .caps = RG_MEM_CAP_ROUND_TRIP, .domain = RG_MEM_DOMAIN_ADAPTER };
   *e = rg_verbs_client_setup( c, host, port, token, token_sz, timeout_ms, proto_version );
   if( *e ) { rg_verbs_client_free( c ); return NULL; }
   return c;
@@ -366,6 +403,13 @@ rg_verbs_client_connect( char const * host,
 rg_mem_t const *
 rg_verbs_client_mem( rg_verbs_client_t const * c ) {
   return &c->mem;
+}
+
+void
+rg_verbs_client_identity( rg_verbs_client_t const * c,
+                          uint64_t                  id[ 2 ] ) {
+  id[0] = c->identity[0];
+  id[1] = c->identity[1];
 }
 
 void

@@ -5,7 +5,7 @@
    private data, device checks, and waiting for a CM event. */
 
 #include "rgroove/rg_verbs.h"
-#include "core/rg_err.h"
+#include "base/rg_err.h"
 
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
@@ -34,6 +34,8 @@ typedef struct __attribute__((packed)) rg_verbs_rep {
   uint64_t addr;   /* region base in the server's address space */
   uint64_t size;   /* region bytes */
   uint32_t rkey;
+  uint64_t boot;   /* the server's boot id: a client's identity is {boot, serial} */
+  uint64_t serial; /* this connection's serial at the server */
 } rg_verbs_rep_t;
 
 /* Reject: why (fits the 148 bytes a reject may carry). */
@@ -46,6 +48,7 @@ typedef struct __attribute__((packed)) rg_verbs_rej {
 
 _Static_assert( sizeof(rg_verbs_req_t)<=56,  "connect private data" );
 _Static_assert( sizeof(rg_verbs_rej_t)<=148, "reject private data" );
+_Static_assert( sizeof(rg_verbs_rep_t)<=196, "accept private data" );
 
 /* rg_verbs_check_device: the device behind ctx supports 64-bit atomics,
    RG_VERBS_RD_ATOM outstanding reads/atomics, and port is active.
@@ -69,6 +72,15 @@ rg_verbs_check_memlock( uint64_t region_sz,
 int
 rg_verbs_check_device( struct ibv_context * ctx,
                        uint8_t              port );
+
+/* rg_verbs_server_addr: the IPv4 address clients reach the server at
+   (its listen address, or for a wildcard listener the first RDMA
+   interface's). */
+
+void
+rg_verbs_server_addr( rg_verbs_server_t const * server,
+                      char *                    buf,
+                      uint64_t                  buf_sz );
 
 /* rg_verbs_wait_event waits up to timeout_ms for the next CM event on
    ch.  Returns RG_SUCCESS with *ev (ack it), RG_ERR_AGAIN when none came

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct rg_verbs_peer {
@@ -30,12 +32,17 @@ struct rg_verbs_server {
   struct ibv_cq *             cq;       /* required by every QP; the server posts nothing */
   struct ibv_mr *             mr;
   rg_verbs_peer_t *           peers;
-  uint64_t                    peer_cnt;
+  uint64_t                    peer_cnt; /* accepted and not yet gone */
   uint64_t                    serial;
+  uint64_t                    boot;     /* this server's boot id, random */
+  int                         closed;   /* admission closed: turn clients away */
+  char                        addr[ 64 ]; /* where clients reach it */
   uint8_t                     token[ RG_VERBS_TOKEN_MAX ];
   uint64_t                    token_sz;
-  rg_verbs_log_fn_t           log;
+  rg_log_fn_t                 log;
   void *                      log_ctx;
+  rg_serve_event_fn_t         event;
+  void *                      event_ctx;
 };
 
 static void
@@ -77,27 +84,27 @@ rg_verbs_server_register( rg_verbs_server_t *  s,
 }
 
 rg_verbs_server_t *
-rg_verbs_server_new( rg_mem_t const *  mem,
-                     char const *      addr,
-                     uint16_t          port,
-                     void const *      token,
-                     uint64_t          token_sz,
-                     rg_verbs_log_fn_t log,
-                     void *            log_ctx,
-                     int *             opt_err ) {
+rg_verbs_server_new( rg_mem_t const *       mem,
+                     rg_serve_cfg_t const * cfg,
+                     int *                  opt_err ) {
   int dummy;
   int * e = opt_err ? opt_err : &dummy;
-  if( !mem || !mem->base || !mem->size || token_sz>RG_VERBS_TOKEN_MAX || (token_sz && !token) ) {
+  if( !mem || !mem->base || !mem->size || !cfg || cfg->token_sz>RG_VERBS_TOKEN_MAX || (cfg->token_sz && !cfg->token) ) {
     *e = rg_err( RG_ERR_INVAL, "bad server arguments (no local region, or token over %lu bytes)", RG_VERBS_TOKEN_MAX );
     return NULL;
   }
   rg_verbs_server_t * s = calloc( 1, sizeof(rg_verbs_server_t) );
   if( !s ) { *e = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
-  s->mem      = mem;
-  s->token_sz = token_sz;
-  s->log      = log;
-  s->log_ctx  = log_ctx;
-  if( token_sz ) memcpy( s->token, token, token_sz );
+  char const * addr = cfg->addr;
+  uint16_t     port = cfg->port;
+  s->mem       = mem;
+  s->token_sz  = cfg->token_sz;
+  s->log       = cfg->log;
+  s->log_ctx   = cfg->log_ctx;
+  s->event     = cfg->event;
+  s->event_ctx = cfg->event_ctx;
+  if( cfg->token_sz ) memcpy( s->token, cfg->token, cfg->token_sz );
+  if( getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
 
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons( port ) };
   *e = RG_SUCCESS;
@@ -112,6 +119,8 @@ rg_verbs_server_new( rg_mem_t const *  mem,
   else if( rdma_listen( s->listen_id, 64 ) )
     *e = rg_err( RG_ERR_IO, "cannot listen on %s:%u: %s", addr ? addr : "0.0.0.0", port, strerror( errno ) );
   if( *e ) { rg_verbs_server_delete( s ); return NULL; }
+  if( addr && strcmp( addr, "0.0.0.0" ) ) snprintf( s->addr, sizeof(s->addr), "%s", addr );
+  else if( rg_verbs_probe( s->addr, sizeof(s->addr) ) || !s->addr[0] ) snprintf( s->addr, sizeof(s->addr), "0.0.0.0" );
   return s;
 }
 
@@ -150,6 +159,7 @@ rg_verbs_admit( rg_verbs_server_t *          s,
     memcpy( &req, ev->param.conn.private_data, sizeof(req) );
   char why[ 112 ];
   if( req.magic!=RG_VERBS_MAGIC ) { rg_verbs_reject( s, id, RG_ERR_PERM, "not an rgroove client" ); return 1; }
+  if( s->closed ) { rg_verbs_reject( s, id, RG_ERR_AGAIN, "the server is checking the pool: try again shortly" ); return 1; }
   if( req.version!=RG_VERBS_PROTO_VERSION ) {
     snprintf( why, sizeof(why), "protocol version %u, this server speaks %u: use matching rgroove versions",
               req.version, RG_VERBS_PROTO_VERSION );
@@ -174,7 +184,8 @@ rg_verbs_admit( rg_verbs_server_t *          s,
   struct ibv_device_attr dev;
   ibv_query_device( id->verbs, &dev );
   rg_verbs_rep_t rep = { .magic = RG_VERBS_MAGIC, .version = RG_VERBS_PROTO_VERSION,
-                         .addr = (uint64_t)(uintptr_t)s->mem->base, .size = s->mem->size, .rkey = s->mr->rkey };
+                         .addr = (uint64_t)(uintptr_t)s->mem->base, .size = s->mem->size, .rkey = s->mr->rkey,
+                         .boot = s->boot, .serial = s->serial + 1UL };
   /* a request's depths arrive from this side's point of view: the
      client's initiator depth is what we must be able to respond to */
   uint8_t want = ev->param.conn.responder_resources;
@@ -195,6 +206,8 @@ rg_verbs_admit( rg_verbs_server_t *          s,
   p->next   = s->peers;
   s->peers  = p;
   id->context = p;
+  s->peer_cnt++; /* from here on it may use the pool, established or not */
+  if( s->event ) s->event( s->event_ctx, RG_SERVE_CONNECT, p->serial, p->name );
   return 0;
 }
 
@@ -205,10 +218,11 @@ rg_verbs_drop( rg_verbs_server_t * s,
   for( rg_verbs_peer_t ** pp=&s->peers; *pp; pp=&(*pp)->next ) {
     if( *pp!=p ) continue;
     *pp = p->next;
-    if( p->established ) s->peer_cnt--;
+    s->peer_cnt--;
     rg_verbs_log( s, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
     rdma_destroy_qp( p->id );
     rdma_destroy_id( p->id );
+    if( s->event ) s->event( s->event_ctx, RG_SERVE_DISCONNECT, p->serial, p->name ); /* its queue pair is gone: it can do nothing more */
     free( p );
     return;
   }
@@ -233,7 +247,6 @@ rg_verbs_server_poll( rg_verbs_server_t * s,
     rdma_ack_cm_event( ev );
     if( p ) {
       p->established = 1;
-      s->peer_cnt++;
       rg_verbs_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
     }
     break;
@@ -257,6 +270,14 @@ rg_verbs_server_poll( rg_verbs_server_t * s,
 }
 
 uint64_t rg_verbs_server_client_cnt( rg_verbs_server_t const * s ) { return s->peer_cnt; }
+int      rg_verbs_server_admit     ( rg_verbs_server_t * s, int open ) { s->closed = !open; return RG_SUCCESS; }
+
+void
+rg_verbs_server_addr( rg_verbs_server_t const * s,
+                      char *                    buf,
+                      uint64_t                  buf_sz ) {
+  snprintf( buf, buf_sz, "%s", s->addr );
+}
 uint16_t rg_verbs_server_port      ( rg_verbs_server_t const * s ) { return ntohs( rdma_get_src_port( s->listen_id ) ); }
 int      rg_verbs_server_fd        ( rg_verbs_server_t const * s ) { return s->ch->fd;    }
 

@@ -1,5 +1,5 @@
-#ifndef RGROOVE_CORE_RG_ERR_H
-#define RGROOVE_CORE_RG_ERR_H
+#ifndef RGROOVE_BASE_RG_ERR_H
+#define RGROOVE_BASE_RG_ERR_H
 
 /* Internal: record why an operation failed (read back with rg_errmsg)
    and yield err, so a failure site reads
@@ -16,4 +16,4 @@ rg_err_record( char const * fmt,
 
 #define rg_err( err, ... ) ( rg_err_record( __VA_ARGS__ ), (err) )
 
-#endif /* RGROOVE_CORE_RG_ERR_H */
+#endif /* RGROOVE_BASE_RG_ERR_H */
