@@ -1,7 +1,10 @@
-/* Concurrency on one shm pool: threads and forked processes allocate
+/* Concurrency on one local pool: threads and forked processes allocate
    and free at random, write a per-object pattern, check it before every
    free, and free objects that other workers allocated.  At the end the
-   pool verifies and holds no object. */
+   pool verifies and holds no object.
+
+   RG_TEST_TRANSPORT=loop runs it all over the loop transport (the remote
+   code path, loop:anon and loop:shm:/NAME); otherwise over shm. */
 
 #include "rg_test.h"
 #include "rgroove/rgroove.h"
@@ -24,19 +27,36 @@ typedef struct {
 static shared_t * sh;
 static uint64_t iter_cnt = 40000UL;
 
+/* uri: the local pool URI over the transport under test. */
+
+static char const *
+uri( char const * local ) {
+  static __thread char buf[ 128 ];
+  char const * t = getenv( "RG_TEST_TRANSPORT" );
+  snprintf( buf, sizeof(buf), "%s%s", t && !strcmp( t, "loop" ) ? "loop:" : "", local );
+  return buf;
+}
+
 static uint64_t
 pattern_word( uint64_t tag,
               uint64_t i ) {
   return (tag ^ (i*0x9e3779b97f4a7c15UL)) * 0xff51afd7ed558ccdUL;
 }
 
-static void
-fill( uint8_t * p, uint64_t sz, uint64_t tag ) {
+/* fill / intact write and check an object's pattern through the pool
+   (mapped or not). */
+
+static int
+fill( rg_pool_t * pool, rg_gaddr_t addr, uint64_t sz, uint64_t tag ) {
+  uint8_t p[ 8192 ];
   for( uint64_t i=0UL; i<sz; i++ ) p[i] = (uint8_t)(pattern_word( tag, i>>3 )>>((i&7UL)*8UL));
+  return rg_pool_write( pool, addr, p, sz );
 }
 
 static int
-intact( uint8_t const * p, uint64_t sz, uint64_t tag ) {
+intact( rg_pool_t * pool, rg_gaddr_t addr, uint64_t sz, uint64_t tag ) {
+  uint8_t p[ 8192 ];
+  if( sz>sizeof(p) || rg_pool_read( pool, addr, p, sz ) ) return 0;
   for( uint64_t i=0UL; i<sz; i++ ) if( p[i]!=(uint8_t)(pattern_word( tag, i>>3 )>>((i&7UL)*8UL)) ) return 0;
   return 1;
 }
@@ -49,7 +69,7 @@ check_and_free( rg_pool_t * pool,
                 rg_gaddr_t  addr ) {
   rg_groove_obj_info_t info;
   if( rg_pool_info( pool, addr, &info ) ) { __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED ); return; }
-  if( !intact( rg_pool_laddr( pool, addr ), info.sz, info.tag ) ) __atomic_add_fetch( &sh->bad_patterns, 1UL, __ATOMIC_RELAXED );
+  if( !intact( pool, addr, info.sz, info.tag ) ) __atomic_add_fetch( &sh->bad_patterns, 1UL, __ATOMIC_RELAXED );
   if( rg_pool_free( pool, addr ) ) __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED );
   else                             __atomic_add_fetch( &sh->frees, 1UL, __ATOMIC_RELAXED );
 }
@@ -71,7 +91,7 @@ work( rg_pool_t * pool,
     int err = rg_pool_alloc( pool, align, sz, tag, &addr );
     if( err ) { __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED ); continue; }
     __atomic_add_fetch( &sh->allocs, 1UL, __ATOMIC_RELAXED );
-    fill( rg_pool_laddr( pool, addr ), sz, tag );
+    if( fill( pool, addr, sz, tag ) ) __atomic_add_fetch( &sh->errors, 1UL, __ATOMIC_RELAXED );
     uint64_t expect = 0UL;
     if( !__atomic_compare_exchange_n( &sh->slot[i], &expect, addr, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE ) )
       check_and_free( pool, addr );
@@ -104,7 +124,7 @@ drain_and_check( rg_pool_t * pool,
 
 static void
 run_threads( uint64_t thread_cnt ) {
-  rg_pool_t * pool = rg_pool_create( "anon", 2UL, 2UL, NULL );
+  rg_pool_t * pool = rg_pool_create( uri( "anon" ), 2UL, 2UL, NULL );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   pthread_t  tid[ 8 ];
   rg_pool_t * dup[ 8 ];
@@ -125,8 +145,9 @@ static void test_four_threads( void ) { run_threads( 4UL ); }
 
 static void
 run_processes( uint64_t proc_cnt ) {
-  char name[ 64 ];
-  snprintf( name, sizeof(name), "shm:/rgroove-conc-%d", (int)getpid() );
+  char name[ 128 ], local[ 64 ];
+  snprintf( local, sizeof(local), "shm:/rgroove-conc-%d", (int)getpid() );
+  snprintf( name, sizeof(name), "%s", uri( local ) );
   rg_pool_t * pool = rg_pool_create( name, 2UL, 2UL, NULL );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   pid_t pid[ 8 ];
@@ -169,7 +190,7 @@ double_free_main( void * arg ) {
 
 static void
 test_racing_double_frees( void ) {
-  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  rg_pool_t * pool = rg_pool_create( uri( "anon" ), 1UL, 1UL, NULL );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   for( uint64_t i=0UL; i<SLOT_CNT; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( pool, 0UL, i & 1023UL, i, &sh->slot[i] ), RG_SUCCESS );
   pthread_t tid[2];
@@ -195,7 +216,7 @@ test_racing_double_frees( void ) {
 static rg_pool_t *
 groups_open( rg_pool_t ** a,
              rg_pool_t ** b ) {
-  rg_pool_t * pool = rg_pool_create( "anon", 1UL, 1UL, NULL );
+  rg_pool_t * pool = rg_pool_create( uri( "anon" ), 1UL, 1UL, NULL );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   *a = rg_pool_dup( pool, 1UL, NULL );
   *b = rg_pool_dup( pool, 2UL, NULL );

@@ -1,0 +1,6 @@
+#!/bin/sh
+# over-loop.sh PROGRAM: run a CUnit suite over the loop transport (the
+# remote code path on a local pool), as make check does for test_alloc
+# and test_concurrency.
+export RG_TEST_POOL=loop:anon RG_TEST_TRANSPORT=loop
+exec "$(dirname "$0")/$1"
