@@ -83,6 +83,21 @@ typedef struct rg_mem_ops {
   int (*wait )( void * ctx, uint64_t ticket );
 } rg_mem_ops_t;
 
+/* In-flight limits, the same for every remote transport so that round
+   trips count the same over each: a post that would leave more than
+   RG_MEM_INFLIGHT_RA reads and atomics, or more than RG_MEM_INFLIGHT_WR
+   writes (or RG_MEM_INFLIGHT_WR_BYTES bytes of them) outstanding first
+   waits for everything posted before it: one round trip.  Outstanding
+   means posted since the last wait that covered every request posted
+   until then (a fence counts as such a wait; a wait on an older ticket
+   leaves the count as it is).  Devices must take RG_MEM_INFLIGHT_RA reads and atomics
+   in flight per queue pair (max_qp_rd_atom); the allocator never asks
+   for more in one post. */
+
+#define RG_MEM_INFLIGHT_RA       (16UL)
+#define RG_MEM_INFLIGHT_WR       (64UL)
+#define RG_MEM_INFLIGHT_WR_BYTES (256UL<<10)
+
 /* Counters a remote transport keeps per connection: what the allocator
    cost in requests and round trips.  A round trip is a wait that blocks
    on a request no earlier wait covered (a synchronous read or atomic, a

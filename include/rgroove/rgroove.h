@@ -3,6 +3,7 @@
 
 /* rgroove.h: the whole public API (rg_mpi.h apart, in librgroove_mpi).
 
+   rg_version.h    the version
    rg_base.h       error codes, limits, global addresses
    rg_mem.h        the memory-operation interface transports implement
    rg_groove.h     the lock-free allocator on a region
@@ -14,6 +15,7 @@
    rg_verbs.h      the verbs transport: memory server and client
    rg_pool.h       pool handles opened by URI: what most programs use */
 
+#include "rg_version.h"
 #include "rg_base.h"
 #include "rg_mem.h"
 #include "rg_groove.h"

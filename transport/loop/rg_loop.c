@@ -36,6 +36,7 @@ typedef struct {
   int                writes_out;   /* writes since the last wait: a fence must wait */
   rg_loop_result_t * res;
   uint64_t           res_cnt, res_max;
+  uint64_t           ra_out, wr_out, wr_bytes_out; /* outstanding since the last wait on the newest ticket */
 } rg_loop_t;
 
 rg_transport_t const rg_transport_loop;
@@ -137,6 +138,8 @@ rg_loop_keep( rg_loop_t *          l,
   return RG_SUCCESS;
 }
 
+static int rg_loop_wait( void * ctx, uint64_t ticket );
+
 static int
 rg_loop_post( void *               ctx,
               rg_mem_req_t const * req,
@@ -150,6 +153,16 @@ rg_loop_post( void *               ctx,
   }
   l->stats.doorbells++;
   for( uint64_t i=0UL; i<cnt; i++ ) {
+    int ra = req[i].op==RG_MEM_OP_READ || req[i].op==RG_MEM_OP_CAS || req[i].op==RG_MEM_OP_FAA;
+    int wr = req[i].op==RG_MEM_OP_WRITE;
+    if( ( ra && l->ra_out + 1UL>RG_MEM_INFLIGHT_RA ) ||
+        ( wr && ( l->wr_out + 1UL>RG_MEM_INFLIGHT_WR || l->wr_bytes_out + req[i].sz>RG_MEM_INFLIGHT_WR_BYTES ) ) ) {
+      int err = rg_loop_wait( l, l->ticket ); /* the in-flight rule of rg_mem.h: one round trip */
+      if( err ) return err;
+    }
+    l->ra_out       += (uint64_t)ra;
+    l->wr_out       += (uint64_t)wr;
+    l->wr_bytes_out += wr ? req[i].sz : 0UL;
     uint64_t t = ++l->ticket, val = 0UL;
     int fail, run = rg_loop_issue( l, &fail );
     if( run ) rg_loop_exec( l, &req[i], &val );
@@ -168,7 +181,8 @@ rg_loop_wait( void *   ctx,
               uint64_t ticket ) {
   rg_loop_t * l = ctx;
   if( ticket>l->ticket ) return rg_err( RG_ERR_INVAL, "wait for ticket %lu, only %lu were handed out", ticket, l->ticket );
-  if( ticket>l->waited ) { l->stats.round_trips++; l->waited = ticket; l->writes_out = 0; }
+  if( ticket>l->waited ) { l->stats.round_trips++; l->waited = ticket; }
+  if( ticket==l->ticket ) { l->writes_out = 0; l->ra_out = l->wr_out = l->wr_bytes_out = 0UL; }
   uint64_t keep = 0UL;
   for( uint64_t i=0UL; i<l->res_cnt; i++ ) {
     rg_loop_result_t * k = &l->res[i];
