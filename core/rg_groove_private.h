@@ -1,79 +1,69 @@
 #ifndef RGROOVE_CORE_RG_GROOVE_PRIVATE_H
 #define RGROOVE_CORE_RG_GROOVE_PRIVATE_H
 
-/* Layouts shared by the core's files: the groove shared state, volume
-   headers, superblocks, and the packed words of the volume pool and the
-   inactive stacks. */
+/* Shared by the core's files: the local join, the packed words of the
+   volume pool, the inactive stacks and the superblock marks, header
+   checks, and the functions one file gives another.  doc/design.md
+   explains the protocols; the comments here say what each piece is. */
 
-#include "rgroove/rg_groove.h"
+#include "rg_layout.h"
 #include "base/rg_err.h"
 
-/* Shared state, relative to shoff (groove-spec.md, section 2.1). */
-
-#define RG_SH_MAGIC_OFF     (0UL)
-#define RG_SH_ACTIVE_OFF    (128UL)    /* u64 active_slot[ szc + 32*cgroup ] */
-#define RG_SH_INACTIVE_OFF  (16512UL)  /* u64 inactive_stack[ szc ]: cgroup 0's, the seed's */
-#define RG_SH_POOL_OFF      (16768UL)  /* volume pool: magic, ver_top */
-#define RG_SH_POOL_TOP_OFF  (RG_SH_POOL_OFF + 8UL)
-#define RG_SH_INACTIVE2_OFF (16896UL)  /* cgroups 1..63's stacks, rgroove's: see rg_groove_inactive_cg_off */
-
-#define RG_VOLUME_POOL_MAGIC (0xfd67007e70190010UL)
-
-/* Volume header fields, relative to the volume. */
-
-#define RG_VOL_MAGIC_OFF    (0UL)
-#define RG_VOL_IDX_OFF      (8UL)
-#define RG_VOL_NEXT_OFF     (16UL)
-#define RG_VOL_INFO_SZ_OFF  (24UL)
-#define RG_VOL_INFO_OFF     (32UL)
-#define RG_VOL_HDR_SZ       (512UL)
-
-/* Superblock: header {bits, info = next inactive} then free_objs. */
-
-#define RG_SB_INFO_OFF      (8UL)
-#define RG_SB_FREE_OFF      (16UL)
-#define RG_SB_META_SZ       (24UL)
-
-/* Volume-pool top (seed format): bits 0..33 top volume index
+/* Volume-pool top (seed format): bits 0..33 the top volume's index
    (RG_POOL_IDX_NULL when empty), bits 34..63 a version that steps by 2
-   on every push and pop (bit 34 is the seed's lock bit, never set by
-   the allocator). */
+   on every push and pop (bit 34 is the seed's lock bit, never set). */
 
-#define RG_POOL_IDX_BITS    (34)
-#define RG_POOL_IDX_NULL    ((1UL<<RG_POOL_IDX_BITS)-1UL)
+#define RG_POOL_IDX_BITS (34)
+#define RG_POOL_IDX_NULL ((1UL<<RG_POOL_IDX_BITS)-1UL)
 
 static inline uint64_t rg_pool_top_idx( uint64_t w ) { return w & RG_POOL_IDX_NULL; }
 static inline uint64_t rg_pool_top_ver( uint64_t w ) { return w>>RG_POOL_IDX_BITS; }
+static inline uint64_t rg_pool_top( uint64_t ver, uint64_t idx ) { return (ver<<RG_POOL_IDX_BITS) | idx; }
 
-static inline uint64_t
-rg_pool_top( uint64_t ver,
-             uint64_t idx ) {
-  return (ver<<RG_POOL_IDX_BITS) | idx;
-}
+/* Inactive-stack top: bits 0..36 the top superblock's offset / 512 (0:
+   empty), bits 37..63 a 27-bit version stepping by 1 on every change. */
 
-/* Inactive-stack top (rgroove format, design.md rule 3): bits 0..36 the
-   top superblock's offset / 512 (0: empty), bits 37..63 a 27-bit
-   version that steps by 1 on every push and pop. */
-
-#define RG_STK_OFF_BITS     (RG_REGION_OFF_BITS-9)
-#define RG_STK_OFF_MASK     ((1UL<<RG_STK_OFF_BITS)-1UL)
+#define RG_STK_OFF_BITS (RG_REGION_OFF_BITS-9)
+#define RG_STK_OFF_MASK ((1UL<<RG_STK_OFF_BITS)-1UL)
 
 static inline uint64_t rg_stk_off( uint64_t w ) { return (w & RG_STK_OFF_MASK)<<9; }
+static inline uint64_t rg_stk_next( uint64_t w, uint64_t off ) { return (((w>>RG_STK_OFF_BITS)+1UL)<<RG_STK_OFF_BITS) | (off>>9); }
 
-static inline uint64_t
-rg_stk_next( uint64_t w,
-             uint64_t off ) {
-  return (((w>>RG_STK_OFF_BITS)+1UL)<<RG_STK_OFF_BITS) | (off>>9);
-}
+/* Superblock free words: free bits below RG_SB_MARK_SHIFT, the holder's
+   mark above (rg_layout.h). */
+
+static inline uint64_t rg_sb_free_bits( uint64_t w ) { return w & RG_SB_FREE_MASK; }
+static inline uint64_t rg_sb_mark     ( uint64_t w ) { return w>>RG_SB_MARK_SHIFT; }
+
+static inline uint64_t rg_lowest_bit( uint64_t x ) { return x & (0UL - x); }
+static inline uint64_t rg_full_mask ( uint64_t cnt ) { return (1UL<<cnt) - 1UL; }
+
+/* The DEAD header a free writes before setting its bit: it names the
+   freer, so that a survivor can tell whose free was interrupted. */
+
+static inline uint64_t rg_hdr_dead( uint64_t me ) { return RG_GROOVE_HDR_TYPE_DEAD | (me<<16); }
+static inline uint64_t rg_hdr_dead_by( uint64_t bits ) { return (bits>>16) & 0xfffUL; }
+
+/* Owner ids: (record index + 1)<<RG_CLIENT_GEN_BITS | the record's
+   generation, as rg_groove_obj_info reports them. */
+
+static inline uint64_t rg_owner_id ( uint64_t me, uint64_t gen ) { return (me<<RG_CLIENT_GEN_BITS) | (gen & ((1UL<<RG_CLIENT_GEN_BITS)-1UL)); }
+static inline uint64_t rg_owner_rec( uint64_t owner ) { return owner>>RG_CLIENT_GEN_BITS; }
+
+/* Record state word. */
+
+static inline uint64_t rg_rec_state( uint64_t w ) { return w & 0xffUL; }
+static inline uint64_t rg_rec_gen  ( uint64_t w ) { return w>>32; }
+static inline uint64_t rg_rec_word ( uint64_t gen, uint64_t recoverer, uint64_t state ) { return (gen<<32) | (recoverer<<8) | state; }
 
 /* Classes below RG_GROOVE_HELD_SZC_CNT (objects up to 9728 bytes, the
-   classes the seed gives 64 concurrency groups; superblocks of at most
-   19968 bytes) are held by a join across allocations instead of going
-   back to the active slot after each one (rg_alloc.c). */
+   ones the seed gives 64 concurrency groups) are held by a join across
+   allocations (rg_sb.c). */
 
 #define RG_GROOVE_HELD_SZC_CNT (10UL)
+#define RG_GROOVE_CREDIT_MAX   (64U)
 
-#define RG_GROOVE_CREDIT_MAX (64U)
+_Static_assert( RG_GROOVE_HELD_SZC_CNT==sizeof(((rg_client_rec_t *)0)->held)/sizeof(uint64_t), "a held word per held class" );
 
 /* rg_groove_szc_of: rg_groove_szc, by a table for the footprints of the
    held classes (up to RG_GROOVE_SMALL_BLOCKS blocks), the usual sizes. */
@@ -83,39 +73,90 @@ rg_stk_next( uint64_t w,
 extern uint8_t const rg_groove_szc_small[ RG_GROOVE_SMALL_BLOCKS ];
 
 static inline uint64_t
-rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512 */
+rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512, at most class 30's */
   uint64_t blocks = footprint>>9;
   return blocks<=RG_GROOVE_SMALL_BLOCKS ? (uint64_t)rg_groove_szc_small[ blocks-1UL ] : rg_groove_szc( footprint );
 }
 
+/* The local join. *******************************************************/
+
+/* A superblock this join holds (small classes): claimed from without a
+   read, since only the holder claims.  free: bits known free (a subset
+   of the real ones: others only add); owned: slots whose owner entry
+   already carries this join's id; slot: the active slot it sits in when
+   held in place there, 0 when held out of every container. */
+
+typedef struct rg_held {
+  uint64_t sb;
+  uint64_t free;
+  uint64_t owned;
+  uint64_t slot;
+} rg_held_t;
+
+/* What a round-trip transport's join remembers to save round trips:
+   per class, the superblock it last used and the free word it left. */
+
+typedef struct rg_seen {
+  uint64_t sb;
+  uint64_t free;
+} rg_seen_t;
+
+/* A free posted over a round-trip transport and not yet looked at
+   (rg_free.c): the CAS that sets bits in sb, expecting guess. */
+
+#define RG_PEND_MAX (8UL) /* as many as the record's freeing words */
+
+typedef struct rg_pend {
+  uint64_t ticket;
+  uint64_t sb;
+  uint64_t c;
+  uint64_t bits;   /* slots being freed */
+  uint64_t guess;  /* the free word the CAS expects */
+  uint64_t swp;
+  uint64_t old;    /* what it found (after the wait) */
+  uint64_t obj;    /* the first object's offset, for messages */
+  int *    err;    /* where its result goes (rg_groove_free_n), or NULL */
+} rg_pend_t;
+
 struct rg_groove {
+  /* where things are */
   rg_mem_t const * mem;
   uint64_t         shoff;
   uint64_t         volume0_off;
   uint64_t         volume1_off;
   uint64_t         volume_max;
+  uint64_t         client_off;
+  uint64_t         client_max;
+  uint64_t         key;
   uint64_t         cgroup_hint;
-  uint64_t         slot_seen[ RG_GROOVE_SZC_CNT ]; /* last value seen in this join's active slots */
 
-  /* Remote joins only, to save round trips: per class, the superblock
-     this join last claimed from or freed into, the bitfield it left
-     there, and how many more empty events may skip the reclaim peek. */
-  uint64_t         sb_seen     [ RG_GROOVE_SZC_CNT ];
-  uint64_t         free_seen   [ RG_GROOVE_SZC_CNT ];
+  /* who this join is: its record, mark and owner id (all 0 read-only) */
+  uint64_t         rec;
+  uint64_t         me;
+  uint64_t         mark;
+  uint64_t         owner;
+  uint64_t         dead;          /* the dead header its frees write: rg_hdr_dead( me ) */
+  uint64_t         freeing_next;  /* next freeing word of the record to use */
+
+  rg_held_t        held[ RG_GROOVE_HELD_SZC_CNT ];
+
+  /* per class: superblocks this join may make before taking other
+     groups' spare ones (one per superblock its frees revive) */
+  uint8_t          credit[ RG_GROOVE_SZC_CNT ];
+
+  /* round-trip transports only */
+  uint64_t         slot_seen   [ RG_GROOVE_SZC_CNT ];
+  rg_seen_t        seen        [ RG_GROOVE_SZC_CNT ];
   uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
-
-  /* Per class, superblocks this join may make before taking other
-     groups' spare ones: one per superblock its frees put back into
-     circulation, at most RG_GROOVE_CREDIT_MAX (rg_alloc.c). */
-  uint8_t          create_credit[ RG_GROOVE_SZC_CNT ];
-
-  /* Per small class, the superblock this join holds (0: none) and bits
-     known free in it.  Only the holder clears bits, so they stay free. */
-  uint64_t         held_sb  [ RG_GROOVE_HELD_SZC_CNT ];
-  uint64_t         held_free[ RG_GROOVE_HELD_SZC_CNT ];
+  rg_pend_t        pend[ RG_PEND_MAX ];
+  uint64_t         pend_cnt;
+  int              quiet_err;     /* first deferred failure since the last quiet */
+  char             quiet_msg[ 200 ];
 };
 
 _Static_assert( sizeof(struct rg_groove)<=RG_GROOVE_LJOIN_FOOTPRINT, "update RG_GROOVE_LJOIN_FOOTPRINT" );
+
+/* Offsets. ************************************************************/
 
 static inline uint64_t
 rg_groove_vol_off( rg_groove_t const * g,
@@ -124,27 +165,30 @@ rg_groove_vol_off( rg_groove_t const * g,
 }
 
 static inline uint64_t
+rg_groove_cg( rg_groove_t const * g,
+              uint64_t            szc ) {
+  return g->cgroup_hint & (uint64_t)rg_groove_szc_cfg[ szc ].cgroup_mask;
+}
+
+static inline uint64_t
+rg_groove_active_cg_off( rg_groove_t const * g,
+                         uint64_t            szc,
+                         uint64_t            cg ) {
+  return g->shoff + RG_SH_ACTIVE_OFF + 8UL*(szc + RG_GROOVE_SZC_CNT*cg);
+}
+
+static inline uint64_t
 rg_groove_active_off( rg_groove_t const * g,
                       uint64_t            szc ) {
-  uint64_t cg = g->cgroup_hint & (uint64_t)rg_groove_szc_cfg[ szc ].cgroup_mask;
-  return g->shoff + RG_SH_ACTIVE_OFF + 8UL*(szc + RG_GROOVE_SZC_CNT*cg);
+  return rg_groove_active_cg_off( g, szc, rg_groove_cg( g, szc ) );
 }
 
 /* rg_groove_inactive_cg_off: the inactive stack of class szc kept by
    concurrency group cg.  A superblock that a group's frees revive stays
-   on that group's stack, so workers keep to their own superblocks (with
-   one stack per class, the seed's, superblocks migrated between workers
-   and every step touched lines the other had just written); a group
-   whose stack is empty makes a new one or takes one of the others'
-   (rg_groove_sb_find says which first).
-
-   Groups 1..63 keep the stacks of classes 8k..8k+7 in one 64-byte line
-   of their own: line 63*k + cg-1.  So two groups never push and pop on
-   one cache line (with the stacks of one class side by side, two random
-   workers ran at 60% of the speed of two separate pools), and a remote
-   steal still reads one class's stacks in one request, 64 bytes apart. */
-
-#define RG_STK_LINE (64UL)
+   on that group's stack, so workers keep to their own superblocks;
+   groups 1..63 keep the stacks of classes 8k..8k+7 in one 64-byte line
+   of their own, so two groups never push and pop on one cache line, and
+   a remote steal still reads one class's stacks in one request. */
 
 static inline uint64_t
 rg_groove_inactive_cg_off( rg_groove_t const * g,
@@ -157,7 +201,13 @@ rg_groove_inactive_cg_off( rg_groove_t const * g,
 static inline uint64_t
 rg_groove_inactive_off( rg_groove_t const * g,
                         uint64_t            szc ) {
-  return rg_groove_inactive_cg_off( g, szc, g->cgroup_hint & (uint64_t)rg_groove_szc_cfg[ szc ].cgroup_mask );
+  return rg_groove_inactive_cg_off( g, szc, rg_groove_cg( g, szc ) );
+}
+
+static inline uint64_t
+rg_groove_rec_off( rg_groove_t const * g,
+                   uint64_t            idx ) {
+  return g->client_off + idx*sizeof(rg_client_rec_t);
 }
 
 /* rg_groove_sb_in_range: a superblock offset is 512-aligned, past its
@@ -180,42 +230,165 @@ rg_groove_sb_sz( uint64_t szc ) {
   return sz < (1UL<<25) ? sz : (1UL<<25)-1UL;
 }
 
-/* rg_groove_bits_valid: bits is a sane header of type exp_type; on
-   success *slot_szc is the class of the slot it occupies (its own class
-   for an allocation, its parent's for a superblock) and *idx its index
-   there.  Returns 0 when not valid. */
+static inline uint64_t
+rg_groove_sb_bits( uint64_t szc,
+                   uint64_t parent_idx ) {
+  return rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_SUPERBLOCK, parent_idx, szc, 16UL, rg_groove_sb_sz( szc ) );
+}
+
+/* rg_groove_slot_off: the offset of slot idx of the class-c superblock sb. */
+
+static inline uint64_t
+rg_groove_slot_off( uint64_t sb,
+                    uint64_t c,
+                    uint64_t idx ) {
+  return sb + RG_GROOVE_BLOCK_FOOTPRINT + idx*(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint;
+}
+
+/* Header checks: the one place that says what a header must be. ********/
+
+/* rg_hdr_footprint: the footprint of an allocation of sz bytes at align
+   (a power of two up to 512): the blocks it spans from its header. */
+
+static inline uint64_t
+rg_hdr_footprint( uint64_t align,
+                  uint64_t sz ) {
+  return (rg_groove_obj_offset( align ) + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
+}
+
+/* rg_hdr_live: bits is the header of a live allocation or superblock of
+   a slot: on success *slot_szc is the class of the slot it occupies (its
+   own class for an allocation, its parent's for a superblock) and *idx
+   its index there.  A span (class 31 allocation) passes here with its
+   first slot; rg_hdr_span says how many slots it covers.  Returns 0
+   when not live (free, dead, damaged). */
 
 static inline int
-rg_groove_bits_valid( uint64_t   bits,
-                      uint64_t   exp_type,
-                      uint64_t * slot_szc,
-                      uint64_t * idx ) {
+rg_hdr_live( uint64_t   bits,
+             uint64_t * slot_szc,
+             uint64_t * idx ) {
   uint64_t type = rg_groove_hdr_type( bits );
   uint64_t szc  = rg_groove_hdr_szc ( bits );
-  if( type!=exp_type || szc>=RG_GROOVE_SZC_CNT ) return 0;
+  if( (type!=RG_GROOVE_HDR_TYPE_ALLOC && type!=RG_GROOVE_HDR_TYPE_SUPERBLOCK) || szc>=RG_GROOVE_SZC_CNT ) return 0;
   uint64_t c = type==RG_GROOVE_HDR_TYPE_ALLOC ? szc : (uint64_t)rg_groove_szc_cfg[ szc ].parent_szc;
   if( c>=RG_GROOVE_SZC_CNT ) return 0; /* a class-31 superblock sits in a volume, not a slot */
   uint64_t i     = rg_groove_hdr_idx  ( bits );
   uint64_t align = rg_groove_hdr_align( bits );
-  uint64_t sz    = rg_groove_hdr_sz   ( bits );
   if( i>=(uint64_t)rg_groove_szc_cfg[ c ].obj_cnt ) return 0;
   if( !align || (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) return 0;
-  uint64_t footprint = (rg_groove_obj_offset( align ) + sz + RG_GROOVE_BLOCK_FOOTPRINT - 1UL) & ~(RG_GROOVE_BLOCK_FOOTPRINT-1UL);
-  if( footprint>(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint ) return 0;
+  if( type==RG_GROOVE_HDR_TYPE_SUPERBLOCK ) {
+    if( align!=16UL || rg_groove_hdr_sz( bits )!=rg_groove_sb_sz( szc ) ) return 0;
+  } else if( c!=RG_GROOVE_SPAN_SZC && rg_hdr_footprint( align, rg_groove_hdr_sz( bits ) )>(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint ) {
+    return 0;
+  }
   *slot_szc = c;
   *idx      = i;
   return 1;
 }
 
-/* Inactive stacks (rg_alloc.c). */
+/* rg_hdr_alloc_live: rg_hdr_live for a header that must be a live
+   allocation's (the free path): its class is its slot's. */
 
-int rg_groove_stack_push ( rg_groove_t * g, uint64_t szc, uint64_t sb );
-int rg_groove_stack_pop  ( rg_groove_t * g, uint64_t szc, uint64_t * sb );
-int rg_groove_stack_steal( rg_groove_t * g, uint64_t szc, uint64_t * sb );
+static inline __attribute__((always_inline)) int
+rg_hdr_alloc_live( uint64_t   bits,
+                   uint64_t * c,
+                   uint64_t * idx ) {
+  uint64_t szc   = rg_groove_hdr_szc  ( bits );
+  uint64_t i     = rg_groove_hdr_idx  ( bits );
+  uint64_t align = rg_groove_hdr_align( bits );
+  if( rg_groove_hdr_type( bits )!=RG_GROOVE_HDR_TYPE_ALLOC || szc>=RG_GROOVE_SZC_CNT ) return 0;
+  if( i>=(uint64_t)rg_groove_szc_cfg[ szc ].obj_cnt || !align || (align & (align-1UL)) || align>RG_GROOVE_ALIGN_MAX ) return 0;
+  if( szc!=RG_GROOVE_SPAN_SZC && rg_hdr_footprint( align, rg_groove_hdr_sz( bits ) )>(uint64_t)rg_groove_szc_cfg[ szc ].obj_footprint ) return 0;
+  *c   = szc;
+  *idx = i;
+  return 1;
+}
 
-/* Volume pool (rg_volume.c). */
+/* rg_hdr_obj_start: where the allocation whose header is at hdr starts. */
 
-int rg_groove_pool_acquire( rg_groove_t * g, uint64_t * idx );
-int rg_groove_pool_release( rg_groove_t * g, uint64_t idx );
+static inline uint64_t
+rg_hdr_obj_start( uint64_t hdr,
+                  uint64_t bits ) {
+  return hdr + ( rg_groove_hdr_szc( bits )==RG_GROOVE_SPAN_SZC ? RG_GROOVE_SPAN_OFFSET
+                                                              : rg_groove_obj_offset( rg_groove_hdr_align( bits ) ) );
+}
+
+/* rg_hdr_span_cnt: class-31 slots a span of exact size sz covers. */
+
+static inline uint64_t
+rg_hdr_span_cnt( uint64_t sz ) {
+  uint64_t fp = rg_groove_szc_cfg[ RG_GROOVE_SPAN_SZC ].obj_footprint;
+  return (RG_GROOVE_SPAN_OFFSET + sz + fp - 1UL)/fp;
+}
+
+/* rg_sb_meta_ok: meta (bits, next, free, check of rg_sb_hdr_t) read at
+   sb is a class-c superblock's, with a valid check word and free bits
+   within its slots. */
+
+static inline int
+rg_sb_meta_ok( rg_groove_t const * g,
+               uint64_t            sb,
+               uint64_t            c,
+               uint64_t const *    meta ) {
+  return rg_groove_hdr_type( meta[0] )==RG_GROOVE_HDR_TYPE_SUPERBLOCK && rg_groove_hdr_szc( meta[0] )==c &&
+         meta[3]==rg_sb_check( g->key, sb, meta[0] ) &&
+         !(rg_sb_free_bits( meta[2] )>>rg_groove_szc_cfg[ c ].obj_cnt);
+}
+
+/* Paranoid or not, these guard every offset read from the region
+   before it is used (doc/design.md, "damage"). */
+
+static inline int
+rg_groove_range_ok( rg_groove_t const * g,
+                    uint64_t            off,
+                    uint64_t            sz ) {
+  return off>=g->volume0_off && off<g->volume1_off && sz<=g->volume1_off - off;
+}
+
+/* Between the core's files. ********************************************/
+
+/* rg_client.c: this join's record */
+int  rg_client_claim( rg_groove_t * g, uint32_t id_kind, uint64_t const * id );
+int  rg_client_release( rg_groove_t * g );
+int  rg_client_op( rg_groove_t * g, uint64_t op, uint64_t sb, uint64_t where );
+int  rg_client_held( rg_groove_t * g, uint64_t c, uint64_t word );
+int  rg_client_freeing( rg_groove_t * g, uint64_t sb );
+
+/* rg_stack.c: containers (active slots, inactive stacks) */
+int  rg_stk_push_marked( rg_groove_t * g, uint64_t stk, uint64_t sb );
+int  rg_stk_pop_marked( rg_groove_t * g, uint64_t stk, uint64_t c, uint64_t * sb, uint64_t * free_word );
+int  rg_stk_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
+int  rg_stk_find( rg_groove_t * g, uint64_t stk, uint64_t sb, int * found );
+int  rg_slot_take( rg_groove_t * g, uint64_t slot, uint64_t c, uint64_t * sb, uint64_t * free_word );
+int  rg_slot_put( rg_groove_t * g, uint64_t slot, uint64_t sb, int * done );
+int  rg_slot_drop( rg_groove_t * g, uint64_t slot, uint64_t sb );
+int  rg_sb_read_meta( rg_groove_t const * g, uint64_t sb, uint64_t c, uint64_t * meta );
+int  rg_sb_heads( rg_groove_t const * g, uint64_t sb, uint64_t c, uint64_t * heads );
+int  rg_sb_mark_mine( rg_groove_t * g, uint64_t sb, uint64_t expect, uint64_t * free_word );
+int  rg_sb_unmark( rg_groove_t * g, uint64_t sb, uint64_t mark, uint64_t * free_word );
+
+/* rg_sb.c: superblocks taken, held, released, made and destroyed */
+int  rg_sb_acquire( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word, uint64_t * slot );
+int  rg_sb_release( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t slot );
+int  rg_sb_destroy( rg_groove_t * g, uint64_t c, uint64_t sb );
+int  rg_sb_revived( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_word );
+int  rg_sb_reclaim( rg_groove_t * g, uint64_t c );
+int  rg_sb_claim( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t slot, uint64_t bits, uint64_t * free_word );
+int  rg_sb_new( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
+void rg_sb_held_set( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_bits, uint64_t slot );
+
+/* rg_free.c */
+int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int * reported );
+int  rg_free_settle( rg_groove_t * g );
+
+/* rg_volume.c: the volume pool */
+int  rg_groove_pool_acquire( rg_groove_t * g, uint64_t * idx );
+int  rg_groove_pool_release( rg_groove_t * g, uint64_t idx );
+int  rg_volume_take( rg_groove_t * g, uint64_t * vol );
+int  rg_volume_hdr_ok( rg_volume_hdr_t const * h, uint64_t idx );
+int  rg_volume_give_back( rg_groove_t * g, uint64_t vol );
+
+/* rg_groove.c: guards of every call that changes the groove */
+int  rg_groove_writable( rg_groove_t const * g );
 
 #endif /* RGROOVE_CORE_RG_GROOVE_PRIVATE_H */

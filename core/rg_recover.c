@@ -1,160 +1,195 @@
-/* Recovery of a quiescent groove after clients died mid-operation
-   (design.md, "failures the design must survive").  Every object is
-   self-describing, so a walk of the volumes finds what an interrupted
-   alloc or free left behind:
+/* Whole-pool recovery of a quiescent groove (doc/design.md, "verify and
+   recovery").  The audit says what does not add up; recovery repairs
+   what clients that are gone left (their records first, then what the
+   volumes, stacks and pool show half done), and refuses, changing
+   nothing, when there is damage no interrupted operation explains,
+   unless asked to salvage. */
 
-   - a slot whose bit is claimed but whose header is not a live object
-     of that slot (an alloc that died before writing the header, a free
-     that died between marking the object dead and setting its bit):
-     the slot is freed;
-   - a superblock with free slots that is in no active slot and on no
-     inactive stack (taken out of circulation by a client that died):
-     it is pushed onto its class's inactive stack;
-   - a volume marked in use whose top superblock was never written, or
-     a volume marked empty that is not in the volume pool: it goes back
-     to the pool. */
+#include "rg_audit.h"
 
-#include "rg_groove_private.h"
+#include <stdarg.h>
+#include <stdio.h>
 
-#include <stdlib.h>
+static void
+rg_say( rg_groove_recovery_t * rec,
+        char const *           fmt,
+        ... ) __attribute__((format(printf,2,3)));
 
-typedef struct {
-  uint64_t * off;  /* superblocks in circulation, sorted */
-  uint64_t   cnt;
-  uint64_t   max;
-} rg_offset_set_t;
-
-static int
-rg_offset_set_add( rg_offset_set_t * s,
-                   uint64_t          off ) {
-  if( s->cnt==s->max ) {
-    uint64_t   max = s->max ? 2UL*s->max : 1024UL;
-    uint64_t * p   = realloc( s->off, max*sizeof(uint64_t) );
-    if( !p ) return rg_err( RG_ERR_IO, "out of memory" );
-    s->off = p;
-    s->max = max;
-  }
-  s->off[ s->cnt++ ] = off;
-  return RG_SUCCESS;
+static void
+rg_say( rg_groove_recovery_t * rec,
+        char const *           fmt,
+        ... ) {
+  if( !rec->report ) return;
+  char line[ 300 ];
+  va_list ap;
+  va_start( ap, fmt );
+  vsnprintf( line, sizeof(line), fmt, ap );
+  va_end( ap );
+  rec->report( rec->report_ctx, line );
 }
 
-static int
-rg_offset_cmp( void const * a,
-               void const * b ) {
-  uint64_t x = *(uint64_t const *)a, y = *(uint64_t const *)b;
-  return (x>y) - (x<y);
-}
+/* rg_fix_sb_out puts back a superblock nobody holds and no container
+   has: marked as this join's, then released like any of its own. */
 
 static int
-rg_offset_set_has( rg_offset_set_t const * s,
-                   uint64_t                off ) {
-  return s->cnt && bsearch( &off, s->off, s->cnt, sizeof(uint64_t), rg_offset_cmp )!=NULL;
-}
-
-/* rg_recover_circulation collects every superblock in an active slot or
-   on an inactive stack, and every volume in the pool. */
-
-static int
-rg_recover_circulation( rg_groove_t const * g,
-                        rg_offset_set_t *   sbs,
-                        rg_offset_set_t *   vols ) {
-  rg_mem_t const * m = g->mem;
-  int err = RG_SUCCESS;
-  for( uint64_t i=0UL; !err && i<RG_GROOVE_SZC_CNT*RG_GROOVE_CGROUP_MAX; i++ ) {
-    uint64_t sb;
-    err = rg_mem_load( m, g->shoff + RG_SH_ACTIVE_OFF + 8UL*i, &sb );
-    if( !err && sb ) err = rg_offset_set_add( sbs, sb );
-  }
-  uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL;
-  for( uint64_t i=0UL; !err && i<RG_GROOVE_SZC_CNT*RG_GROOVE_CGROUP_MAX; i++ ) {
-    uint64_t c = i % RG_GROOVE_SZC_CNT, w;
-    err = rg_mem_load( m, rg_groove_inactive_cg_off( g, c, i / RG_GROOVE_SZC_CNT ), &w );
-    uint64_t n = 0UL;
-    for( uint64_t sb=rg_stk_off( w ); !err && sb; n++ ) {
-      if( n>bound || !rg_groove_sb_in_range( g, sb ) ) return rg_err( RG_ERR_CORRUPT, "recover: inactive stack %lu is damaged", c );
-      err = rg_offset_set_add( sbs, sb );
-      if( !err ) err = rg_mem_load( m, sb + RG_SB_INFO_OFF, &sb );
-    }
-  }
-  uint64_t w;
-  if( !err ) err = rg_mem_load( m, g->shoff + RG_SH_POOL_TOP_OFF, &w );
-  uint64_t n = 0UL;
-  for( uint64_t vi=rg_pool_top_idx( w ); !err && vi!=RG_POOL_IDX_NULL; n++ ) {
-    if( n>=g->volume_max || vi>=g->volume_max ) return rg_err( RG_ERR_CORRUPT, "recover: the volume pool chain is damaged" );
-    err = rg_offset_set_add( vols, vi );
-    if( !err ) err = rg_mem_load( m, rg_groove_vol_off( g, vi ) + RG_VOL_NEXT_OFF, &vi );
-  }
-  if( !err && sbs->cnt  ) qsort( sbs->off,  sbs->cnt,  sizeof(uint64_t), rg_offset_cmp );
-  if( !err && vols->cnt ) qsort( vols->off, vols->cnt, sizeof(uint64_t), rg_offset_cmp );
-  return err;
-}
-
-/* rg_recover_sb repairs the class-c superblock at sb and everything
-   nested in it.  Returns RG_ERR_CORRUPT when sb's own header is bad. */
-
-static int
-rg_recover_sb( rg_groove_t *             g,
-               uint64_t                  sb,
-               uint64_t                  c,
-               rg_offset_set_t const *   circ,
-               rg_groove_recovery_t *    rec ) {
-  rg_mem_t const * m   = g->mem;
-  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t         fp  = rg_groove_szc_cfg[ c ].obj_footprint;
-  uint64_t meta[3];
-  int err = rg_mem_read_words( m, sb, meta, 3UL );
+rg_fix_sb_out( rg_groove_t *          g,
+               uint64_t               sb,
+               uint64_t               c,
+               rg_groove_recovery_t * rec ) {
+  uint64_t f;
+  int err = rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, &f );
   if( err ) return err;
-  if( rg_groove_hdr_type( meta[0] )!=RG_GROOVE_HDR_TYPE_SUPERBLOCK || rg_groove_hdr_szc( meta[0] )!=c || (meta[2]>>cnt) )
-    return rg_err( RG_ERR_CORRUPT, "recover: class %lu superblock at %#lx has a bad header %#lx or bitfield %#lx", c, sb, meta[0], meta[2] );
+  if( rg_sb_mark( f ) || !rg_sb_free_bits( f ) ) return RG_SUCCESS;
+  if( (err = rg_sb_mark_mine( g, sb, f, &f )) ) return err==RG_ERR_AGAIN ? RG_SUCCESS : err;
+  rec->superblocks_recirculated++;
+  return rg_sb_release( g, c, sb, 0UL );
+}
 
-  uint64_t f = meta[2];
-  for( uint64_t i=0UL; i<cnt; i++ ) {
-    if( (f>>i) & 1UL ) continue;
-    uint64_t slot = sb + RG_GROOVE_BLOCK_FOOTPRINT + i*fp, bits, sc, si;
-    if( (err = rg_mem_load( m, slot, &bits )) ) return err;
-    uint64_t type = rg_groove_hdr_type( bits );
-    int live = (type==RG_GROOVE_HDR_TYPE_ALLOC || type==RG_GROOVE_HDR_TYPE_SUPERBLOCK) &&
-               rg_groove_bits_valid( bits, type, &sc, &si ) && sc==c && si==i;
-    if( live && type==RG_GROOVE_HDR_TYPE_SUPERBLOCK ) {
-      err = rg_recover_sb( g, slot, rg_groove_hdr_szc( bits ), circ, rec );
-      if( err==RG_ERR_CORRUPT ) live = 0; /* a superblock never finished: the slot holds nothing */
-      else if( err ) return err;
-    }
-    if( live ) continue;
-    if( (err = rg_mem_store( m, slot, 0UL )) ) return err;
-    f |= 1UL<<i;
-    rec->slots_freed++;
+/* rg_fix_free finishes a free whose bits never got set. */
+
+static int
+rg_fix_free( rg_groove_t * g,
+             uint64_t      slot,
+             uint64_t      c,
+             uint64_t      bits ) {
+  uint64_t idx = (uint64_t)__builtin_ctzl( bits );
+  uint64_t sb  = slot - RG_GROOVE_BLOCK_FOOTPRINT - idx*(uint64_t)rg_groove_szc_cfg[ c ].obj_footprint, f, old;
+  int err = rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, &f );
+  for(;;) {
+    if( err ) return err;
+    if( rg_sb_free_bits( f ) & bits ) return RG_SUCCESS;
+    uint64_t swp = f ? f | bits : bits | g->mark;
+    if( (err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, swp, &old )) ) return err;
+    if( old==f ) return f ? RG_SUCCESS : rg_sb_release( g, c, sb, 0UL );
+    f = old;
   }
-  if( f!=meta[2] && (err = rg_mem_store( m, sb + RG_SB_FREE_OFF, f )) ) return err;
-  if( f && !rg_offset_set_has( circ, sb ) ) {
-    if( (err = rg_groove_stack_push( g, c, sb )) ) return err;
-    rec->superblocks_recirculated++;
+}
+
+/* rg_drop_report lists the objects whose headers lie in [lo, hi), which
+   salvage is about to drop. */
+
+static int
+rg_drop_report( rg_groove_t *          g,
+                uint64_t               lo,
+                uint64_t               hi,
+                rg_groove_recovery_t * rec ) {
+  for( uint64_t h=lo; h<hi; h+=RG_GROOVE_BLOCK_FOOTPRINT ) {
+    uint64_t w[2], sc, si;
+    int err = rg_mem_read_words( g->mem, h, w, 2UL );
+    if( err ) return err;
+    if( rg_groove_hdr_type( w[0] )!=RG_GROOVE_HDR_TYPE_ALLOC || !rg_hdr_live( w[0], &sc, &si ) ) continue;
+    rec->objects_dropped++;
+    rg_say( rec, "salvage: dropped the object at %#lx (%lu bytes, tag %#lx)", rg_hdr_obj_start( h, w[0] ), rg_groove_hdr_sz( w[0] ), w[1] );
   }
   return RG_SUCCESS;
+}
+
+/* rg_fix_drop (salvage): what sits in slot idx, at off, of a class
+   slot_c superblock cannot be accounted for: list it, free the slot (a
+   volume's damaged top superblock: the volume, with slot_c 32). */
+
+static int
+rg_fix_drop( rg_groove_t *          g,
+             uint64_t               off,
+             uint64_t               slot_c,
+             uint64_t               idx,
+             rg_groove_recovery_t * rec ) {
+  int err;
+  if( slot_c==RG_GROOVE_SZC_CNT ) { /* a volume's top superblock: the volume goes */
+    uint64_t vol = off - RG_VOL_HDR_SZ;
+    if( (err = rg_drop_report( g, off, vol + RG_VOLUME_FOOTPRINT, rec )) ) return err;
+    if( (err = rg_mem_store( g->mem, vol + RG_VOL_MAGIC_OFF, ~RG_VOLUME_MAGIC )) ) return err;
+    rec->volumes_released++;
+    rg_say( rec, "salvage: volume at %#lx emptied", vol );
+    return rg_groove_pool_release( g, (vol - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT );
+  }
+  if( (err = rg_drop_report( g, off, off + (uint64_t)rg_groove_szc_cfg[ slot_c ].obj_footprint, rec )) ) return err;
+  if( (err = rg_mem_store( g->mem, off, rg_hdr_dead( g->me ) )) ) return err;
+  return rg_fix_free( g, off, slot_c, 1UL<<idx );
+}
+
+/* rg_recover_pass audits and applies the fixes of one kind. */
+
+static int
+rg_recover_pass( rg_groove_t *          g,
+                 int                    kinds,
+                 int                    salvage,
+                 rg_groove_recovery_t * rec ) {
+  rg_audit_t a = { .g = g, .want_fix = 1, .salvage = salvage };
+  int err = rg_audit_run( &a );
+  for( uint64_t i=0UL; !err && i<a.fix_cnt; i++ ) {
+    rg_audit_fix_t const * x = &a.fix[i];
+    if( !(kinds & (1<<x->kind)) ) continue;
+    switch( x->kind ) {
+    case RG_FIX_CLIENT: {
+      int e = rg_groove_recover_client( g, x->a, 0, rec );
+      if( e && e!=RG_ERR_KEY && e!=RG_ERR_AGAIN ) err = e;
+      break;
+    }
+    case RG_FIX_FREE:
+      if( !(err = rg_fix_free( g, x->a, x->b, x->c )) ) { rec->slots_freed++; rg_say( rec, "finished the free of %#lx", x->a ); }
+      break;
+    case RG_FIX_SB_OUT:
+      err = rg_fix_sb_out( g, x->a, x->b, rec );
+      if( !err ) rg_say( rec, "put class %lu superblock %#lx back into circulation", x->b, x->a );
+      break;
+    case RG_FIX_VOL_OUT:
+      if( !(err = rg_groove_pool_release( g, x->a )) ) { rec->volumes_released++; rg_say( rec, "put empty volume %lu back into the pool", x->a ); }
+      break;
+    case RG_FIX_VOL_BARE:
+      err = rg_mem_store( g->mem, rg_groove_vol_off( g, x->a ) + RG_VOL_MAGIC_OFF, ~RG_VOLUME_MAGIC );
+      if( !err ) err = rg_groove_pool_release( g, x->a );
+      if( !err ) { rec->volumes_released++; rg_say( rec, "gave back volume %lu, never set up", x->a ); }
+      break;
+    case RG_FIX_DROP:
+      err = rg_fix_drop( g, x->a, rg_groove_szc_cfg[ x->b ].parent_szc, x->c, rec );
+      break;
+    case RG_FIX_DROP_SLOT:
+      err = rg_fix_drop( g, x->a, x->b, x->c, rec );
+      break;
+    default: break; /* RG_FIX_MAGIC: a header to rewrite needs an operator (the tree is not read without it) */
+    }
+  }
+  rg_audit_fini( &a );
+  return err;
 }
 
 int
 rg_groove_recover( rg_groove_t *          g,
-                   rg_groove_recovery_t * rec ) {
-  if( !g || !rec ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  *rec = (rg_groove_recovery_t){0};
-  rg_offset_set_t sbs = {0}, vols = {0};
-  int err = rg_recover_circulation( g, &sbs, &vols );
-  for( uint64_t vi=0UL; !err && vi<g->volume_max; vi++ ) {
-    uint64_t vol = rg_groove_vol_off( g, vi ), hdr[2];
-    if( (err = rg_mem_read_words( g->mem, vol, hdr, 2UL )) ) break;
-    if( hdr[1]!=vi || (hdr[0]!=RG_VOLUME_MAGIC && hdr[0]!=~RG_VOLUME_MAGIC) ) continue; /* never added, or removed */
-    if( hdr[0]==RG_VOLUME_MAGIC ) {
-      err = rg_recover_sb( g, vol + RG_VOL_HDR_SZ, RG_GROOVE_SZC_CNT-1UL, &sbs, rec );
-      if( err!=RG_ERR_CORRUPT ) continue;
-      /* its top superblock was never written: the volume holds nothing */
-      err = rg_mem_store( g->mem, vol + RG_VOL_MAGIC_OFF, ~RG_VOLUME_MAGIC );
-    } else if( rg_offset_set_has( &vols, vi ) ) continue;
-    if( !err ) err = rg_groove_pool_release( g, vi );
-    if( !err ) rec->volumes_released++;
+                   int                    flags,
+                   rg_groove_recovery_t * opt_rec ) {
+  rg_groove_recovery_t scratch = {0}, * rec = opt_rec ? opt_rec : &scratch;
+  int err = rg_groove_writable( g );
+  if( err ) return err;
+  int salvage = !!(flags & RG_RECOVER_SALVAGE);
+
+  /* the analysis: nothing changes before it says there is nothing it
+     would refuse */
+  rg_audit_t a = { .g = g, .rec = rec, .want_fix = 1, .salvage = salvage };
+  err = rg_audit_run( &a );
+  uint64_t damage = a.damage, fixes = a.fix_cnt;
+  if( !err && (flags & RG_RECOVER_DRY_RUN) ) {
+    static char const * const what[] = { "", "put back a superblock out of circulation", "put back an empty volume missing from the pool",
+                                         "give back a volume never set up", "finish an interrupted free", "recover a client that is gone",
+                                         "drop what a damaged structure held", "rewrite a damaged volume header",
+                                         "drop what a slot with a bad header held" };
+    for( uint64_t i=0UL; i<a.fix_cnt; i++ ) rg_say( rec, "would %s (%#lx)", what[ a.fix[i].kind ], a.fix[i].a );
+  }
+  rg_audit_fini( &a );
+  if( err ) return err;
+  if( damage && !salvage )
+    return rg_err( RG_ERR_CORRUPT, "recover: the pool is damaged (%lu problem(s), the first: %s); nothing was changed "
+                   "(RG_RECOVER_SALVAGE drops what cannot be accounted for)", damage, a.first );
+  if( (flags & RG_RECOVER_DRY_RUN) || !fixes ) return RG_SUCCESS;
+
+  /* clients first (they explain most of the rest), then the frees they
+     left half done, then what is still out of place */
+  int const phase[] = { 1<<RG_FIX_CLIENT, 1<<RG_FIX_FREE, (1<<RG_FIX_SB_OUT) | (1<<RG_FIX_VOL_OUT) | (1<<RG_FIX_VOL_BARE),
+                        (1<<RG_FIX_DROP) | (1<<RG_FIX_DROP_SLOT) };
+  for( uint64_t p=0UL; !err && p<sizeof(phase)/sizeof(phase[0]); p++ ) {
+    if( (phase[p] & (1<<RG_FIX_DROP)) && !salvage ) break;
+    err = rg_recover_pass( g, phase[p], salvage, rec );
   }
   if( !err ) err = rg_mem_fence( g->mem );
-  free( sbs.off );
-  free( vols.off );
   return err;
 }

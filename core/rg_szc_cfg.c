@@ -23,3 +23,26 @@ rg_groove_szc_cfg_t const rg_groove_szc_cfg[ RG_GROOVE_SZC_CNT ] = {
 uint8_t const rg_groove_szc_small[ RG_GROOVE_SMALL_BLOCKS ] = {
   0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9
 };
+
+/* The fingerprint hashes what a region made by this library depends on:
+   the size-class table and the layout constants. */
+
+uint64_t
+rg_layout_fingerprint( void ) {
+  uint64_t w[ 4*RG_GROOVE_SZC_CNT + 8 ], n = 0UL;
+  for( uint64_t c=0UL; c<RG_GROOVE_SZC_CNT; c++ ) {
+    w[ n++ ] = rg_groove_szc_cfg[ c ].obj_footprint;
+    w[ n++ ] = rg_groove_szc_cfg[ c ].obj_cnt;
+    w[ n++ ] = rg_groove_szc_cfg[ c ].cgroup_mask;
+    w[ n++ ] = rg_groove_szc_cfg[ c ].parent_szc;
+  }
+  w[ n++ ] = RG_REGION_VERSION;
+  w[ n++ ] = sizeof(rg_region_hdr_t);
+  w[ n++ ] = sizeof(rg_groove_shared_t);
+  w[ n++ ] = sizeof(rg_client_rec_t);
+  w[ n++ ] = sizeof(rg_volume_hdr_t);
+  w[ n++ ] = sizeof(rg_sb_hdr_t);
+  w[ n++ ] = RG_SB_MARK_SHIFT;
+  w[ n++ ] = RG_STK_OFF_BITS;
+  return rg_layout_check( w, n );
+}

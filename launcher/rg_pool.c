@@ -43,7 +43,7 @@ rg_pool_server_join( rg_pool_server_t * s,
                      rg_conn_t *        conn,
                      uint64_t           cgroup_hint ) {
   int err;
-  s->groove = rg_region_join( s->ljoin, &conn->mem, cgroup_hint, &err );
+  s->groove = rg_region_join( s->ljoin, &conn->mem, cgroup_hint, conn->id_kind, conn->id, &err );
   if( !s->groove ) { conn->tp->close( conn ); return err; }
   s->conn = conn;
   return RG_SUCCESS;

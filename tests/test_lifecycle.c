@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LJOIN_DECL( name ) uint8_t name[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(16)))
+#define LJOIN_DECL( name ) uint8_t name[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(RG_GROOVE_LJOIN_ALIGN)))
 
 static void
 test_groove_new_bad_args( void ) {
@@ -32,43 +32,64 @@ test_groove_join_bad_args( void ) {
   rg_mem_t const * mem = rg_shm_mem( shm );
   LJOIN_DECL( lj );
   int err = 0;
-  uint64_t sh = RG_REGION_GROOVE_OFF, v0 = RG_REGION_VOLUME0_OFF;
+  uint64_t id[2] = { 1UL, 2UL };
+  rg_region_info_t ok = { .magic = RG_REGION_MAGIC, .version = RG_REGION_VERSION, .size = rg_region_footprint( 2UL ),
+                          .shoff = RG_REGION_GROOVE_OFF, .volume0_off = RG_REGION_VOLUME0_OFF, .volume_max = 2UL,
+                          .client_off = RG_REGION_CLIENT_OFF, .client_max = 4095UL, .key = 1UL };
 
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) ); /* never formatted */
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, &ok, 0UL, 0U, NULL, &err ) ); /* never formatted */
   CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_EQUAL_FATAL( rg_groove_new( mem, sh ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_new( mem, ok.shoff ), RG_SUCCESS );
 
-  CU_ASSERT_PTR_NULL( rg_groove_join( NULL,   mem,  sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj+1,   mem,  sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     NULL, sh,      v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh+64UL, v0,        2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0+512UL,  2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        0UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        3UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* beyond the region */
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      v0,        ~0UL,  0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* volume_max too large */
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj,     mem,  sh,      0UL,       2UL,   0UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* volumes over the state */
+  rg_region_info_t bad[ 9 ];
+  for( int i=0; i<9; i++ ) bad[i] = ok;
+  bad[0].shoff       += 64UL;                   /* misaligned state */
+  bad[1].volume0_off += 512UL;                  /* misaligned volumes */
+  bad[2].volume_max   = 0UL;
+  bad[3].volume_max   = 3UL;                    /* beyond the region */
+  bad[4].volume_max   = ~0UL;                   /* too many */
+  bad[5].volume0_off  = 0UL;                    /* volumes over the state */
+  bad[6].client_max   = 0UL;                    /* no client table */
+  bad[7].client_off   = RG_REGION_VOLUME0_OFF;  /* the table over the volumes */
+  bad[8].client_max   = 1UL<<20;                /* a table too large */
+  for( int i=0; i<9; i++ ) { CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, &bad[i], 0UL, 0U, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); }
+  CU_ASSERT_PTR_NULL( rg_groove_join( NULL, mem,  &ok,  0UL, 0U, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj+1, mem,  &ok,  0UL, 0U, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,   NULL, &ok,  0UL, 0U, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,   mem,  NULL, 0UL, 0U, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj,   mem,  &ok,  0UL, RG_CONN_ID_PID, NULL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* identity without id */
 
-  rg_groove_t * g = rg_groove_join( lj, mem, sh, v0, 2UL, 5UL, &err );
+  rg_groove_t * g = rg_groove_join( lj, mem, &ok, 5UL, 0U, NULL, &err ); /* read-only */
   CU_ASSERT_PTR_NOT_NULL_FATAL( g );
   CU_ASSERT_EQUAL( err, RG_SUCCESS );
   CU_ASSERT_PTR_EQUAL( rg_groove_mem( g ), mem );
-  CU_ASSERT_EQUAL( rg_groove_shoff( g ), sh );
-  CU_ASSERT_EQUAL( rg_groove_volume0_off( g ), v0 );
-  CU_ASSERT_EQUAL( rg_groove_volume1_off( g ), v0 + 2UL*RG_VOLUME_FOOTPRINT );
+  CU_ASSERT_EQUAL( rg_groove_shoff( g ), ok.shoff );
+  CU_ASSERT_EQUAL( rg_groove_volume0_off( g ), ok.volume0_off );
+  CU_ASSERT_EQUAL( rg_groove_volume1_off( g ), ok.volume0_off + 2UL*RG_VOLUME_FOOTPRINT );
   CU_ASSERT_EQUAL( rg_groove_volume_max( g ), 2UL );
   CU_ASSERT_EQUAL( rg_groove_cgroup_hint( g ), 5UL );
+  CU_ASSERT_EQUAL( rg_groove_client( g ), -1L );
+  uint64_t obj;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 8UL, 0UL, &obj ), RG_ERR_PERM ); /* a read-only join changes nothing */
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 0UL, 1UL, NULL, 0UL ), RG_ERR_PERM );
   CU_ASSERT_PTR_EQUAL( rg_groove_leave( g ), lj );
   CU_ASSERT_PTR_NULL( rg_groove_leave( NULL ) );
 
+  g = rg_groove_join( lj, mem, &ok, 5UL, RG_CONN_ID_PID, id, &err ); /* a client: takes a record */
+  CU_ASSERT_PTR_NOT_NULL_FATAL( g );
+  CU_ASSERT( rg_groove_client( g )>=0L );
+  CU_ASSERT( rg_groove_owner( g )!=0UL );
+  CU_ASSERT_PTR_EQUAL( rg_groove_leave( g ), lj );
+
   /* delete: bad args change nothing; after delete, join and delete fail */
-  CU_ASSERT_EQUAL( rg_groove_delete( NULL, sh ), RG_ERR_INVAL );
-  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh+8UL ), RG_ERR_INVAL );
-  CU_ASSERT_PTR_NOT_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) );
-  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh ), RG_SUCCESS );
-  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, sh, v0, 2UL, 0UL, &err ) );
+  CU_ASSERT_EQUAL( rg_groove_delete( NULL, ok.shoff ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, ok.shoff+8UL ), RG_ERR_INVAL );
+  CU_ASSERT_PTR_NOT_NULL( rg_groove_join( lj, mem, &ok, 0UL, 0U, NULL, &err ) );
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, ok.shoff ), RG_SUCCESS );
+  CU_ASSERT_PTR_NULL( rg_groove_join( lj, mem, &ok, 0UL, 0U, NULL, &err ) );
   CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
-  CU_ASSERT_EQUAL( rg_groove_delete( mem, sh ), RG_ERR_INVAL );
-  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "rg_groove_new" ) ); /* the message says what to do */
+  CU_ASSERT_EQUAL( rg_groove_delete( mem, ok.shoff ), RG_ERR_INVAL );
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "rg_region_new" ) ); /* the message says what to do */
   rg_shm_close( shm );
 }
 
@@ -87,7 +108,10 @@ test_volume_add_remove( void ) {
 
   char info[ 600 ];
   memset( info, 'x', sizeof(info) );
-  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 0UL, 4UL, info, sizeof(info) ), RG_SUCCESS ); /* info clamped to 480 */
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 0UL, 4UL, info, sizeof(info) ), RG_SUCCESS ); /* info clamped to 472 */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_volume_add( g, 1UL, 2UL, NULL, 0UL ), RG_ERR_INVAL ); /* already in the pool: refused, no cycle */
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "already in the pool" ) );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
   for( uint64_t i=0UL; i<4UL; i++ ) CU_ASSERT_EQUAL( rg_groove_volume_verify( g, i ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 4UL ), RG_ERR_INVAL );
@@ -97,8 +121,7 @@ test_volume_add_remove( void ) {
   }
   CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_ERR_EMPTY );
   CU_ASSERT_EQUAL( rg_groove_volume_remove( NULL, &vi ), RG_ERR_INVAL );
-  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
-  CU_ASSERT_EQUAL( rg_groove_volume_verify( g, 0UL ), RG_ERR_CORRUPT ); /* removed: magic 0 */
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS ); /* removed volumes (magic 0) are no damage */
 
   uint64_t obj;
   CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 1UL, 0UL, &obj ), RG_ERR_FULL );
@@ -117,6 +140,7 @@ test_region_and_shm( void ) {
   CU_ASSERT_PTR_NULL( rg_shm_attach( RG_SHM_POSIX, "/rgroove-test-none", &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_KEY );
   CU_ASSERT_PTR_NULL( rg_pool_open( "anon", 0UL, &err ) );                 CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
   CU_ASSERT_PTR_NULL( rg_pool_open( "tcp://x", 0UL, &err ) );              CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  CU_ASSERT_PTR_NULL( rg_pool_open( "shm:/", 0UL, &err ) );                CU_ASSERT_EQUAL( err, RG_ERR_INVAL ); /* no name: bad input, not IO */
   CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 2UL, 1UL, &err ) );          CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
   CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 0UL, 0UL, &err ) );          CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
   CU_ASSERT_PTR_NULL( rg_pool_create( "anon", 0UL, RG_VOLUME_MAX+1UL, &err ) ); CU_ASSERT_EQUAL( err, RG_ERR_INVAL );

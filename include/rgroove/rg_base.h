@@ -73,6 +73,14 @@ rg_gaddr( uint64_t server,
 static inline uint64_t rg_gaddr_server( rg_gaddr_t a ) { return a>>48; }
 static inline uint64_t rg_gaddr_off   ( rg_gaddr_t a ) { return a & ((1UL<<RG_REGION_OFF_BITS)-1UL); }
 
+/* Who a client is, so that a peer or a memory server can tell when it
+   is gone (see rg_groove_join): RG_CONN_ID_PID, {pid, process start
+   time} of a process on the region's host; RG_CONN_ID_SERVER, {the
+   memory server's boot id, the connection's serial there}. */
+
+#define RG_CONN_ID_PID    (1U)
+#define RG_CONN_ID_SERVER (2U)
+
 #define RG_LIKELY(c)   __builtin_expect( !!(c), 1 )
 #define RG_UNLIKELY(c) __builtin_expect( !!(c), 0 )
 

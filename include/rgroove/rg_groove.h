@@ -1,71 +1,56 @@
 #ifndef RGROOVE_RG_GROOVE_H
 #define RGROOVE_RG_GROOVE_H
 
-/* rg_groove.h: the lock-free volume allocator (a port of Firedancer's
-   fd_groove_data; reference/groove-spec.md specifies it to the bit).
+/* rg_groove.h: the lock-free volume allocator, a port of Firedancer's
+   fd_groove_data (volumes, 32 size classes of nested superblocks,
+   per-class active slots, versioned inactive stacks; NOTICE credits it).
+   doc/design.md describes it and every departure from it.
 
    A region (one memory server's memory, reached through an rg_mem_t)
-   holds:
+   holds a header, the groove shared state, a client table and volumes
+   (rg_region.h; core/rg_layout.h declares every field).  Every allocator
+   word is an 8-byte aligned u64 in the region, changed only with the
+   rg_mem_t operations, and holds region offsets, never pointers, so
+   every process may map the region anywhere and a remote client may
+   reach it without a mapping.
 
-     [0, 4096)                  region header (rg_region.h)
-     [shoff, shoff+33024)       groove shared state: active slots,
-                                inactive stacks, volume pool
-     [volume0_off + i GiB, ...) volume i, for i in [0, volume_max)
+   The departures that change what a caller sees:
 
-   Every allocator word (active slots, inactive-stack tops, superblock
-   free bitfields, superblock next links, the volume-pool top, volume
-   next links) is an 8-byte aligned u64 in the region, changed only with
-   the rg_mem_t operations.  Shared state holds region offsets, never
-   pointers, so every process may map the region anywhere and a remote
-   client may reach it without any mapping at all.
+   - Every join registers a record in the region's client table (who it
+     is, the superblocks it holds, the operation it has in flight), so
+     that a survivor can put back what a client that died held and
+     finish or undo what it was doing, while every other client goes on
+     (rg_groove_recover_client).  Every object carries its allocator's
+     owner id (rg_groove_obj_info, rg_groove_walk, rg_groove_free_owner).
+   - Only a superblock's holder claims its slots, and the holder is
+     written into the superblock's free-bit word itself (a mark), so
+     holding never depends on where a client died.
+   - A free is accepted only for an object whose superblock carries a
+     valid keyed check word (a forged or copied header fails), whose
+     header is live and whose address is exactly its first byte; a
+     double free, racing or not, is refused.
+   - Superblocks that empty go back to their parent and emptied volumes
+     to the pool (a join keeps at most one empty superblock per small
+     class as a spare); rg_groove_trim returns everything it can.
+   - Objects above 10 MiB, up to nearly a whole volume, are runs of
+     class-31 slots (spans).
+   - verify accounts for every superblock, volume and record and checks
+     checksums and reserved bytes: damage is reported, never skipped;
+     whole-pool recovery refuses damage it cannot attribute to an
+     interrupted operation, and can dry-run.
+   - Inactive-stack words carry a 27-bit ABA version (the seed: 9 bits);
+     one inactive stack per class and concurrency group.
+   - Volume headers keep 472 info bytes (the seed: 480) and a checksum.
 
-   Departures from the seed, on purpose:
-
-   - Offsets are region offsets (volume 0 sits at volume0_off, not at
-     offset 0), so one registered memory region with one key covers the
-     shared state and every volume.
-   - Inactive-stack words carry a 27-bit version (bits 37..63) above the
-     superblock offset divided by 512 (bits 0..36), not the seed's 9-bit
-     tag: a remote pop spends microseconds between reading the top and
-     its CAS (design.md, rule 3).
-   - One inactive stack per class and concurrency group, not per class:
-     the seed's 32 stacks keep their place (they are cgroup 0's) and
-     63*32 more follow the volume pool (shared state 33024 bytes, not
-     16896), each group's on cache lines of its own.  A group pops its
-     own stack; then a join whose frees revive superblocks of the class
-     makes a new one before taking another group's spare one, and a
-     join that revives none (a producer) takes one first.  With the
-     seed's shared stacks two workers of a random workload were 3x
-     slower per step than one; now two run at 1.9x the steps of one.
-   - Free sets the object's bit with a CAS that refuses a bit already
-     set, not a fetch-and-add, so of two concurrent frees of one object
-     exactly one succeeds and the other returns RG_ERR_INVAL (the seed
-     could carry into a neighbour's bit on a concurrent double free).
-     Paranoid or not, free marks the object dead before that CAS.
-   - Free rejects an address that is not exactly an object's start (the
-     seed freed the object for any address inside its first block).
-   - Verify returns RG_ERR_CORRUPT on a cyclic stack instead of aborting.
-   - For classes 0..9 (objects up to 9728 bytes) a join keeps the
-     superblock it allocates from until its last free slot is claimed,
-     instead of putting it back into the active slot after every alloc:
-     an allocation is then one fetch-and-sub (the seed: two exchanges
-     around it), and a free that revives a full superblock of a class
-     the join holds none of keeps it.  rg_groove_flush and
-     rg_groove_leave put held superblocks back; rg_groove_recover finds
-     those of a dead client.  A held superblock's bitfield stays exact,
-     so verify holds anytime.
-   - Over a remote transport a join remembers, per class, the superblock
-     it last used and the bitfield it left there: it claims with a CAS
-     seeded by that value and frees into it without re-reading its
-     header (a round trip each), and after finding an inactive stack
-     empty it skips the next 63 reclaim peeks of that class.  So a
-     superblock header corrupted after this join validated it is found
-     by verify, not by free.
-
-   Formats (volume header, object header, size classes, superblock
-   layout, volume-pool word) are the seed's, byte for byte. */
+   Formats otherwise follow the seed: object header (type, index, class,
+   alignment, size, tag), size classes, superblock layout, volume-pool
+   word. */
 
 #include "rg_mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Object header: 16 bytes at the start of an object's first 512-byte
    block.  bits = type | idx<<16 | szc<<22 | align<<29 | sz<<39; info is
@@ -76,11 +61,20 @@
 #define RG_GROOVE_HDR_FOOTPRINT       (16UL)
 #define RG_GROOVE_HDR_TYPE_ALLOC      (0xfd67UL)
 #define RG_GROOVE_HDR_TYPE_SUPERBLOCK (0x0298UL)
+#define RG_GROOVE_HDR_TYPE_DEAD       (0xdeadUL) /* freed: bits 16..27 hold the freer's record index + 1 */
 
 #define RG_GROOVE_ALIGN_DEFAULT       (16UL)
 #define RG_GROOVE_ALIGN_MAX           (512UL)
-#define RG_GROOVE_FOOTPRINT_MAX       (10486272UL)  /* 10 MiB + 512 */
+#define RG_GROOVE_FOOTPRINT_MAX       (10486272UL)  /* 10 MiB + 512: the largest object of a class (class 30) */
 #define RG_GROOVE_SZ_MAX              (RG_GROOVE_FOOTPRINT_MAX-RG_GROOVE_HDR_FOOTPRINT)
+
+/* Spans: an object above RG_GROOVE_SZ_MAX takes a run of class-31 slots
+   (21053440 bytes each, 51 per volume).  Its header sits at the start
+   of the first slot with class 31 and the size saturated; the exact
+   size follows at +16; the object starts at +512. */
+#define RG_GROOVE_SPAN_SZC            (31UL)
+#define RG_GROOVE_SPAN_OFFSET         (512UL)
+#define RG_GROOVE_SPAN_SZ_MAX         (51UL*21053440UL - RG_GROOVE_SPAN_OFFSET)
 
 #define RG_GROOVE_SZC_CNT             (32UL)
 #define RG_GROOVE_CGROUP_MAX          (64UL)
@@ -90,7 +84,7 @@
 #define RG_GROOVE_MAGIC               (0xfd67007eda7a36c0UL)
 
 #define RG_VOLUME_MAGIC               (0xfd67007e701c3300UL)
-#define RG_VOLUME_INFO_MAX            (480UL)
+#define RG_VOLUME_INFO_MAX            (472UL)  /* the seed: 480; 8 bytes hold the header's checksum */
 
 typedef struct rg_groove_hdr {
   uint64_t bits;
@@ -172,10 +166,11 @@ rg_groove_sb_hdr_off( uint64_t hdr_off,
    Its contents are opaque; rg_groove_ljoin_{align,footprint} size the
    caller memory it lives in. */
 
-typedef struct rg_groove rg_groove_t;
+typedef struct rg_groove      rg_groove_t;
+typedef struct rg_region_info rg_region_info_t; /* rg_region.h */
 
-#define RG_GROOVE_LJOIN_ALIGN     (8UL)
-#define RG_GROOVE_LJOIN_FOOTPRINT (1280UL)
+#define RG_GROOVE_LJOIN_ALIGN     (64UL)
+#define RG_GROOVE_LJOIN_FOOTPRINT (4096UL)
 
 uint64_t rg_groove_ljoin_align    ( void );
 uint64_t rg_groove_ljoin_footprint( void );
@@ -191,38 +186,46 @@ uint64_t rg_groove_footprint( void );
    magic.  The result holds no volumes (see rg_groove_volume_add).
    Returns RG_SUCCESS, RG_ERR_INVAL (mem NULL, shoff not 128-aligned or
    the state not inside the region) or RG_ERR_IO.  Not concurrent with
-   any other use of that shared state. */
+   any other use of that shared state.  (Regions are normally made with
+   rg_region_new, which also makes the client table.) */
 
 int
 rg_groove_new( rg_mem_t const * mem,
                uint64_t         shoff );
 
-/* rg_groove_join joins the shared state at shoff for volumes
-   [volume0_off, volume0_off + volume_max GiB) of mem, using the active
-   slots of concurrency group cgroup_hint (any value; each class masks
-   it).  ljoin is caller memory of rg_groove_ljoin_footprint() bytes,
-   rg_groove_ljoin_align()-aligned.  mem must outlive the join.
+/* rg_groove_join joins the groove of the region whose geometry region
+   describes (rg_region_query), using the active slots of concurrency
+   group cgroup_hint (any value; each class masks it).  ljoin is caller
+   memory of rg_groove_ljoin_footprint() bytes, aligned
+   rg_groove_ljoin_align(); mem must outlive the join.
+
+   With id_kind RG_CONN_ID_PID or RG_CONN_ID_SERVER (rg_transport.h) the
+   join takes a record in the region's client table, writing id (two
+   words) there, so that a survivor can recover what it leaves should it
+   die (rg_groove_recover_client).  With id_kind 0 it is read-only: it
+   may verify, walk and count but every call that changes the groove
+   returns RG_ERR_PERM.
 
    Returns the join, or NULL with *opt_err (if given) set to
-   RG_ERR_INVAL when ljoin or mem is NULL or misaligned, shoff is not
-   128-aligned, volume0_off is not 4096-aligned, volume_max is 0 or above
-   RG_VOLUME_MAX, the volumes do not fit in the region, or the shared
-   state's magic is wrong (never formatted, or deleted); RG_ERR_IO when
-   the transport failed.  Thread safe. */
+   RG_ERR_INVAL (ljoin, mem or region NULL or misaligned, a geometry
+   that does not fit mem, the shared state's magic wrong), RG_ERR_FULL
+   (every record of the client table is taken: recover dead clients) or
+   RG_ERR_IO.  Thread safe. */
 
 rg_groove_t *
-rg_groove_join( void *           ljoin,
-                rg_mem_t const * mem,
-                uint64_t         shoff,
-                uint64_t         volume0_off,
-                uint64_t         volume_max,
-                uint64_t         cgroup_hint,
-                int *            opt_err );
+rg_groove_join( void *                   ljoin,
+                rg_mem_t const *         mem,
+                rg_region_info_t const * region,
+                uint64_t                 cgroup_hint,
+                uint32_t                 id_kind,
+                uint64_t const *         id,
+                int *                    opt_err );
 
 /* rg_groove_leave ends a join and returns the caller memory it used
-   (NULL if join is NULL).  It first puts back the superblocks the join
-   holds (rg_groove_flush); if the transport fails there, they stay out
-   of circulation until rg_groove_recover finds them. */
+   (NULL if join is NULL).  It first completes its pending frees
+   (rg_groove_quiet), puts back the superblocks it holds (destroying the
+   empty ones) and releases its record; if the transport fails there,
+   the record stays for rg_groove_recover_client to finish. */
 
 void *
 rg_groove_leave( rg_groove_t * join );
@@ -237,7 +240,9 @@ int
 rg_groove_delete( rg_mem_t const * mem,
                   uint64_t         shoff );
 
-/* Join accessors. */
+/* Join accessors.  rg_groove_client: the join's record index (-1 for a
+   read-only join).  rg_groove_owner: the owner id its allocations carry
+   (0 for a read-only join). */
 
 rg_mem_t const * rg_groove_mem        ( rg_groove_t const * join );
 uint64_t         rg_groove_shoff      ( rg_groove_t const * join );
@@ -245,14 +250,19 @@ uint64_t         rg_groove_volume0_off( rg_groove_t const * join );
 uint64_t         rg_groove_volume1_off( rg_groove_t const * join );
 uint64_t         rg_groove_volume_max ( rg_groove_t const * join );
 uint64_t         rg_groove_cgroup_hint( rg_groove_t const * join );
+int64_t          rg_groove_client     ( rg_groove_t const * join );
+uint64_t         rg_groove_owner      ( rg_groove_t const * join );
 
 /* rg_groove_volume_add formats volumes [vol_idx, vol_idx+vol_cnt) (each
-   header: idx, info, then the "empty" magic) and pushes them onto the
-   volume pool, highest index first so the lowest is used first.  info
-   (info_sz bytes, clamped to 480; NULL means none) is copied into each
-   header.  vol_cnt 0 does nothing.  The volumes must not hold live
-   data.  Returns RG_SUCCESS, RG_ERR_INVAL (join NULL, range outside
-   [0,volume_max)) or RG_ERR_IO.  Safe concurrently with allocation. */
+   header: idx, info, checksum, then the "empty" magic) and pushes them
+   onto the volume pool, highest index first so the lowest is used
+   first.  info (info_sz bytes, clamped to RG_VOLUME_INFO_MAX; NULL means
+   none) is copied into each header.  vol_cnt 0 does nothing.  Returns
+   RG_SUCCESS, RG_ERR_INVAL (join NULL, range outside [0,volume_max), or
+   a volume of the range already in the pool or in use: nothing is
+   changed then), RG_ERR_PERM (read-only join) or RG_ERR_IO.  Safe
+   concurrently with allocation, not with another add of the same
+   volumes. */
 
 int
 rg_groove_volume_add( rg_groove_t * join,
@@ -264,23 +274,24 @@ rg_groove_volume_add( rg_groove_t * join,
 /* rg_groove_volume_remove takes one empty volume out of the pool (its
    magic becomes 0) and stores its index in *vol_idx.  Returns
    RG_SUCCESS, RG_ERR_EMPTY (no empty volume in the pool), RG_ERR_INVAL
-   (NULL arguments), RG_ERR_CORRUPT (the pool gave a volume with a bad
-   header) or RG_ERR_IO.  Safe concurrently with allocation. */
+   (NULL arguments), RG_ERR_PERM, RG_ERR_CORRUPT (the pool gave a volume
+   with a bad header) or RG_ERR_IO.  Safe concurrently with allocation. */
 
 int
 rg_groove_volume_remove( rg_groove_t * join,
                          uint64_t *    vol_idx );
 
-/* rg_groove_alloc allocates sz bytes (0 allowed) aligned to align (a
-   power of two up to 512; 0 means 16) and records tag in the object's
-   header.  On success *obj_off is the region offset of the object's
-   first byte and RG_SUCCESS is returned.  Errors, with *obj_off set to
-   0: RG_ERR_INVAL (join or obj_off NULL, bad align, sz above
-   RG_GROOVE_SZ_MAX for that align), RG_ERR_FULL (no volume left in the
-   pool: add volumes or free objects), RG_ERR_CORRUPT (paranoid checks
-   found a damaged structure) or RG_ERR_IO.  Lock-free; safe
-   concurrently with every other operation, from any number of joins in
-   any number of processes or clients. */
+/* rg_groove_alloc allocates sz bytes (0 allowed; up to
+   RG_GROOVE_SPAN_SZ_MAX) aligned to align (a power of two up to 512; 0
+   means 16) and records tag and the join's owner id with the object.
+   On success *obj_off is the region offset of the object's first byte
+   and RG_SUCCESS is returned.  Errors, with *obj_off set to 0:
+   RG_ERR_INVAL (join or obj_off NULL, bad align, sz too large),
+   RG_ERR_FULL (no room: add volumes or free objects; a span needs that
+   many adjacent class-31 slots), RG_ERR_PERM (read-only join),
+   RG_ERR_CORRUPT (paranoid checks found a damaged structure) or
+   RG_ERR_IO.  Lock-free; safe concurrently with every other operation,
+   from any number of joins in any number of processes or clients. */
 
 int
 rg_groove_alloc( rg_groove_t * join,
@@ -289,43 +300,102 @@ rg_groove_alloc( rg_groove_t * join,
                  uint64_t      tag,
                  uint64_t *    obj_off );
 
+/* rg_groove_alloc_n allocates up to n objects like rg_groove_alloc (one
+   align, sz and tag), claiming as many slots per atomic as the
+   superblocks it holds allow.  *got receives how many were allocated
+   (their offsets in obj_off[0..*got)); it is below n only on an error,
+   which is returned (RG_ERR_FULL when room ran out).  n 0 does nothing. */
+
+int
+rg_groove_alloc_n( rg_groove_t * join,
+                   uint64_t      align,
+                   uint64_t      sz,
+                   uint64_t      tag,
+                   uint64_t      n,
+                   uint64_t *    obj_off,
+                   uint64_t *    got );
+
 /* rg_groove_free frees the object whose first byte is at region offset
    obj_off.  Returns RG_SUCCESS; RG_ERR_INVAL, with nothing changed, for
    a NULL join, an offset outside the volumes, an offset that is not
-   exactly an object's first byte (a pointer into an object, a
-   superblock, foreign memory) or an object already freed (also when two
-   frees of one object race: one of them wins); RG_ERR_CORRUPT when the
-   pool was found damaged after the state started to change; RG_ERR_IO.
-   Lock-free; safe concurrently with every other operation. */
+   exactly a live object's first byte (a pointer into an object, a
+   superblock, foreign memory), an object whose superblock fails its
+   check word (a forged or copied header), or an object already freed;
+   RG_ERR_PERM (read-only join); RG_ERR_CORRUPT (the pool was found
+   damaged after the state started to change); RG_ERR_IO.
+
+   Over a round-trip transport the free waits for one round trip (the
+   header read that validates the object); setting its bit is posted and
+   completed by a later call of the join: the next one that waits, or
+   rg_groove_quiet.  Of two frees of one object racing from two clients,
+   exactly one takes effect; the other's RG_ERR_INVAL then comes from its
+   rg_groove_quiet (or the free itself where nothing was deferred).  On
+   mapped memory everything completes before it returns.  Lock-free;
+   safe concurrently with every other operation. */
 
 int
 rg_groove_free( rg_groove_t * join,
                 uint64_t      obj_off );
 
-/* rg_groove_flush puts the superblocks this join holds (see the
-   departures above) back into circulation, where other joins can use
-   their free slots.  Run it before rg_groove_recover is run elsewhere on
-   a live groove: recovery would take a held superblock for lost.
-   Returns RG_SUCCESS, RG_ERR_INVAL (join NULL), RG_ERR_IO, or
-   RG_ERR_CORRUPT (an inactive stack is damaged).  Lock-free, like
-   alloc; the join keeps working afterwards. */
+/* rg_groove_free_n frees n objects, setting the bits of those in one
+   superblock with one atomic.  err[i] receives each one's result as
+   rg_groove_free would return it (err may be NULL); one bad offset
+   among good ones does not stop the others; a double free inside the
+   batch is refused like any other.  Returns RG_SUCCESS if every free
+   succeeded, else the first error.  Deferred like rg_groove_free over a
+   round-trip transport: err[i] of a racing double free is then set by
+   rg_groove_quiet, which must be called before err is read back if the
+   caller cares about that case. */
+
+int
+rg_groove_free_n( rg_groove_t *    join,
+                  uint64_t         n,
+                  uint64_t const * obj_off,
+                  int *            err );
+
+/* rg_groove_quiet completes everything the join has posted and not yet
+   completed (deferred frees).  Returns RG_SUCCESS or the first failure
+   since the last quiet, with rg_errmsg naming the call and offset it
+   came from. */
+
+int
+rg_groove_quiet( rg_groove_t * join );
+
+/* rg_groove_flush puts the superblocks this join holds back into
+   circulation, where other joins can use their free slots, keeping
+   nothing (the empty ones go back to their parents).  Returns
+   RG_SUCCESS, RG_ERR_INVAL (join NULL), RG_ERR_PERM, RG_ERR_IO or
+   RG_ERR_CORRUPT.  Lock-free; the join keeps working afterwards. */
 
 int
 rg_groove_flush( rg_groove_t * join );
 
+/* rg_groove_trim returns every empty superblock it can find to its
+   parent, and every emptied volume to the pool: it flushes the join,
+   then takes the empty superblocks out of every active slot and
+   inactive stack (superblocks other joins hold stay).  *trimmed (if not
+   NULL) counts the superblocks it destroyed.  Returns like
+   rg_groove_flush.  Safe concurrently with every other operation. */
+
+int
+rg_groove_trim( rg_groove_t * join,
+                uint64_t *    trimmed );
+
 /* rg_groove_obj_info describes the live allocation at obj_off: the
-   alignment, size and tag it was allocated with, and its usable byte
-   range [start, stop) as region offsets (start <= obj_off, obj_off+sz
-   <= stop).  Returns RG_SUCCESS, RG_ERR_INVAL (not a live allocation's
-   first byte; *info untouched) or RG_ERR_IO.  Thread safe; describes
-   the object as it was when read. */
+   alignment, size, tag and owner id it was allocated with, and its
+   usable byte range [start, stop) as region offsets (start <= obj_off,
+   obj_off+sz <= stop).  Returns RG_SUCCESS, RG_ERR_INVAL (not a live
+   allocation's first byte; *info untouched) or RG_ERR_IO.  Thread safe;
+   describes the object as it was when read. */
 
 typedef struct rg_groove_obj_info {
   uint64_t align;
   uint64_t sz;
   uint64_t tag;
+  uint64_t owner;
   uint64_t start;
   uint64_t stop;
+  uint64_t off;   /* the object's first byte (rg_groove_walk) */
 } rg_groove_obj_info_t;
 
 int
@@ -333,15 +403,54 @@ rg_groove_obj_info( rg_groove_t const *    join,
                     uint64_t               obj_off,
                     rg_groove_obj_info_t * info );
 
-/* rg_groove_verify checks the whole groove: the volume pool chain (no
-   cycle, each volume marked empty with the right index), the shared
-   state's magic, the size-class table, and every superblock reachable
-   from an active slot or an inactive stack.  rg_groove_volume_verify
-   checks one volume's header and, if it is in use, every superblock and
-   object header inside it, recursively.  Both return RG_SUCCESS,
-   RG_ERR_INVAL (bad arguments), RG_ERR_CORRUPT (rg_errmsg says what
-   and where) or RG_ERR_IO.  The groove must be quiescent: no alloc or
-   free may run anywhere meanwhile. */
+/* rg_groove_walk calls fn once for every live object, in address order,
+   with its description, until fn returns non-zero (which is returned).
+   Safe concurrently with allocation and free (read-only); it then shows
+   each object as it was when read, and may miss objects allocated or
+   include objects freed meanwhile.  Returns RG_SUCCESS, fn's value,
+   RG_ERR_INVAL, RG_ERR_CORRUPT (a structure it must follow is damaged)
+   or RG_ERR_IO. */
+
+typedef int (*rg_groove_walk_fn_t)( void * ctx, rg_groove_obj_info_t const * obj );
+
+int
+rg_groove_walk( rg_groove_t const * join,
+                rg_groove_walk_fn_t fn,
+                void *              ctx );
+
+/* rg_groove_free_owner frees every live object whose owner id is owner
+   (0: any owner) and, with RG_FREE_TAG in flags, whose tag is tag;
+   *freed (if not NULL) counts them.  Online: other joins go on, and an
+   object freed by someone else meanwhile is skipped.  Returns
+   RG_SUCCESS, RG_ERR_INVAL (owner and tag filter both absent: it would
+   free everything; pass RG_FREE_ALL to mean that), RG_ERR_PERM or the
+   first error of a free. */
+
+#define RG_FREE_TAG (1)
+#define RG_FREE_ALL (2)
+
+int
+rg_groove_free_owner( rg_groove_t * join,
+                      uint64_t      owner,
+                      uint64_t      tag,
+                      int           flags,
+                      uint64_t *    freed );
+
+/* rg_groove_verify checks the whole groove against everything the
+   region records: the region header's checksum and reserved bytes, the
+   shared state's magic and padding, every volume header (checksum;
+   an unknown magic is damage, not skipped), the volume pool chain, every
+   superblock of every volume in use (header, check word, reserved bytes,
+   bitfield, each allocated slot's header; a free slot under a live
+   header is damage), the active slots and inactive stacks (every
+   superblock with a free slot in exactly one of them, or held by a live
+   record that says so; no full one in them), and the client records.
+   rg_groove_volume_verify checks a volume in range, and the whole groove
+   with it (its soundness depends on the accounting of all).  Both
+   return RG_SUCCESS, RG_ERR_INVAL (bad arguments), RG_ERR_CORRUPT
+   (rg_errmsg says what and where), RG_ERR_AGAIN (not damaged, but a
+   client died mid-operation: run recovery) or RG_ERR_IO.  The groove
+   must be quiescent: no alloc or free may run anywhere meanwhile. */
 
 int
 rg_groove_verify( rg_groove_t const * join );
@@ -351,8 +460,16 @@ rg_groove_volume_verify( rg_groove_t const * join,
                          uint64_t            vol_idx );
 
 /* rg_groove_usage walks every volume of a quiescent groove and counts
-   what it holds.  Returns RG_SUCCESS, RG_ERR_INVAL, RG_ERR_CORRUPT or
-   RG_ERR_IO. */
+   what it holds, in total and per size class.  Returns RG_SUCCESS,
+   RG_ERR_INVAL, RG_ERR_CORRUPT or RG_ERR_IO. */
+
+typedef struct rg_groove_class_usage {
+  uint64_t superblocks;     /* of this class */
+  uint64_t objects;         /* live allocations in them */
+  uint64_t object_bytes;
+  uint64_t free_slots;
+  uint64_t empty;           /* superblocks with every slot free */
+} rg_groove_class_usage_t;
 
 typedef struct rg_groove_usage {
   uint64_t volumes_in_use;   /* magic says "holds data" */
@@ -361,33 +478,111 @@ typedef struct rg_groove_usage {
   uint64_t objects;          /* live allocations */
   uint64_t object_bytes;     /* sum of their requested sizes */
   uint64_t free_slots;       /* free slots of the leaf classes 0..30 */
+  uint64_t spans;            /* objects of the span size (class-31 runs) */
+  rg_groove_class_usage_t cls[ RG_GROOVE_SZC_CNT ];
 } rg_groove_usage_t;
 
 int
 rg_groove_usage( rg_groove_t const * join,
                  rg_groove_usage_t * usage );
 
-/* rg_groove_recover repairs what clients that died mid-operation left
-   in a quiescent groove: slots claimed but never given a header (or
-   freed halfway) are freed, superblocks with free slots that are in no
-   active slot and on no inactive stack go back onto their stack,
-   volumes taken from the pool but never set up (or marked empty but
-   missing from the pool) go back to the pool.  A sound groove is left
-   as it is.  *rec counts what was repaired.  Returns RG_SUCCESS,
-   RG_ERR_INVAL, RG_ERR_CORRUPT (damage it cannot attribute to an
-   interrupted operation; rg_errmsg says where) or RG_ERR_IO.  No alloc
-   or free may run anywhere meanwhile (e.g. no client attached), and
-   every join that lives on must have been flushed (rg_groove_flush):
-   a superblock a join still holds would be put back twice. */
+/* rg_groove_clients calls fn for every record of the client table that
+   is not free (index, state RG_GROOVE_CLIENT_*, identity, join time,
+   superblocks held) until fn returns non-zero (returned).  Read-only,
+   safe anytime. */
+
+#define RG_GROOVE_CLIENT_LIVE       (1)
+#define RG_GROOVE_CLIENT_RECOVERING (2)
+
+typedef struct rg_groove_client_info {
+  uint64_t idx;
+  int      state;
+  uint32_t id_kind;
+  uint64_t id[ 2 ];
+  uint64_t joined;   /* seconds since the epoch */
+  uint64_t owner;    /* owner id of its allocations */
+  uint64_t held;     /* superblocks it holds */
+  uint64_t op;       /* the operation it has in flight (0: none) */
+} rg_groove_client_info_t;
+
+typedef int (*rg_groove_client_fn_t)( void * ctx, rg_groove_client_info_t const * client );
+
+int
+rg_groove_clients( rg_groove_t const *   join,
+                   rg_groove_client_fn_t fn,
+                   void *                ctx );
+
+/* Recovery.  What a recovery did, and where it reports each step. */
+
+typedef void (*rg_groove_report_fn_t)( void * ctx, char const * line );
 
 typedef struct rg_groove_recovery {
-  uint64_t slots_freed;
-  uint64_t superblocks_recirculated;
+  uint64_t clients;                   /* client records recovered */
+  uint64_t slots_freed;               /* interrupted frees completed, interrupted allocations undone */
+  uint64_t superblocks_recirculated;  /* put back into circulation */
+  uint64_t superblocks_destroyed;     /* empty ones returned to their parent */
   uint64_t volumes_released;
+  uint64_t in_doubt;                  /* left for a later pass (rg_groove_recover_client says why) */
+  uint64_t objects_dropped;           /* salvage only */
+  rg_groove_report_fn_t report;       /* if set, one line per change (or planned change) and per damage */
+  void *                report_ctx;
 } rg_groove_recovery_t;
+
+/* rg_groove_recover_client recovers the client of record idx, which
+   must be gone (a process that died, a connection the server saw
+   close): it finishes or undoes the operation the record says was in
+   flight, completes its interrupted frees, undoes its interrupted
+   allocations, puts the superblocks it held back into circulation (the
+   empty ones back to their parents) and frees the record.  The objects
+   it allocated stay (they may be shared data; see
+   rg_groove_free_owner).  Online: every other client keeps allocating
+   and freeing meanwhile.  With RG_RECOVER_IF_DEAD it first checks that
+   a process identity (RG_CONN_ID_PID) is gone and returns RG_ERR_AGAIN
+   if it is still running; a server identity must be judged by the
+   caller.  Returns RG_SUCCESS, RG_ERR_KEY (the record is free or being
+   recovered by another), RG_ERR_AGAIN (alive, or a step must be retried
+   later: rec->in_doubt says how many), RG_ERR_INVAL, RG_ERR_PERM,
+   RG_ERR_CORRUPT or RG_ERR_IO.  rec (may be NULL) counts what it did.
+   The join doing it must not be idx's. */
+
+#define RG_RECOVER_IF_DEAD (1)
+
+int
+rg_groove_recover_client( rg_groove_t *          join,
+                          uint64_t               idx,
+                          int                    flags,
+                          rg_groove_recovery_t * rec );
+
+/* rg_groove_recover_dead runs rg_groove_recover_client with
+   RG_RECOVER_IF_DEAD on every live record with a process identity of
+   this host.  Returns RG_SUCCESS or the first error; rec sums. */
+
+int
+rg_groove_recover_dead( rg_groove_t *          join,
+                        rg_groove_recovery_t * rec );
+
+/* rg_groove_recover repairs a quiescent groove whole: every record left
+   by a client that is gone (all of them: no client may be attached), then
+   what the volumes, stacks and pool show was left half done.  It first
+   analyses without changing anything; damage that no interrupted
+   operation explains makes it return RG_ERR_CORRUPT having changed
+   nothing, rec->report naming every damaged structure.  flags:
+   RG_RECOVER_DRY_RUN reports what it would change and changes nothing;
+   RG_RECOVER_SALVAGE repairs damage too, freeing what it cannot account
+   for and reporting every object it drops (rec->objects_dropped).
+   Returns RG_SUCCESS, RG_ERR_INVAL, RG_ERR_PERM, RG_ERR_CORRUPT or
+   RG_ERR_IO.  No alloc or free may run anywhere meanwhile. */
+
+#define RG_RECOVER_DRY_RUN (2)
+#define RG_RECOVER_SALVAGE (4)
 
 int
 rg_groove_recover( rg_groove_t *          join,
+                   int                    flags,
                    rg_groove_recovery_t * rec );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_GROOVE_H */

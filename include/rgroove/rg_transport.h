@@ -32,11 +32,7 @@ typedef struct rg_transport rg_transport_t;
    embeds it at the start of its own state.  identity says who this
    client is, so that a memory server or a peer process can tell when it
    is gone (doc/design.md, "clients and their records"):
-   RG_CONN_ID_PID: {pid, process start time} of the process on this host;
-   RG_CONN_ID_SERVER: {the server's boot id, the connection's serial}. */
-
-#define RG_CONN_ID_PID    (1U)
-#define RG_CONN_ID_SERVER (2U)
+   RG_CONN_ID_PID or RG_CONN_ID_SERVER (rg_base.h). */
 
 typedef struct rg_conn {
   rg_transport_t const * tp;

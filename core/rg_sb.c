@@ -1,0 +1,429 @@
+/* Superblocks: taken out of circulation (marked), held, put back, made
+   and destroyed.  rg_stack.c moves them between containers; this file
+   decides which move to make.  doc/design.md, "circulation". */
+
+#include "rg_groove_private.h"
+
+#include <string.h>
+#include <time.h>
+
+/* How often an allocation that found no volume looks for a superblock
+   again before returning RG_ERR_FULL (about 20 ms in all): a volume's
+   top superblock is held while another client carves a slot from it. */
+#define RG_FULL_RETRIES (12UL)
+
+/* Superblocks a reclaim destroys per emptying free at most. */
+#define RG_RECLAIM_MAX (4UL)
+
+/* rg_sb_load_free: the current free word of sb. */
+
+static int
+rg_sb_load_free( rg_groove_t * g,
+                 uint64_t      sb,
+                 uint64_t *    w ) {
+  return rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, w );
+}
+
+/* rg_sb_own_slots writes this join's owner id into the owner entries of
+   sb's free slots (free_bits), so that its claims there need none.
+   Posted writes remotely: no round trip. */
+
+static int
+rg_sb_own_slots( rg_groove_t * g,
+                 uint64_t      sb,
+                 uint64_t      free_bits ) {
+  uint32_t own = (uint32_t)g->owner;
+  int err = RG_SUCCESS;
+  for( uint64_t f=free_bits; !err && f; f &= f - 1UL )
+    err = rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*(uint64_t)__builtin_ctzl( f ), &own, 4UL );
+  return err;
+}
+
+/* rg_sb_held_set records that this join holds sb of class c (a held
+   class), in place in the active slot at slot or out (slot 0). */
+
+void
+rg_sb_held_set( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      sb,
+                uint64_t      free_bits,
+                uint64_t      slot ) {
+  g->held[ c ] = (rg_held_t){ .sb = sb, .free = free_bits, .owned = 0UL, .slot = slot };
+}
+
+static int
+rg_sb_hold( rg_groove_t * g,
+            uint64_t      c,
+            uint64_t      sb,
+            uint64_t      free_word,
+            uint64_t      slot ) {
+  int err = rg_client_held( g, c, sb );
+  if( !err ) err = rg_sb_own_slots( g, sb, rg_sb_free_bits( free_word ) );
+  if( err ) return err;
+  rg_sb_held_set( g, c, sb, rg_sb_free_bits( free_word ), slot );
+  g->held[ c ].owned = rg_sb_free_bits( free_word );
+  return RG_SUCCESS;
+}
+
+/* rg_sb_format writes the header block of a new class-c superblock at
+   sb, slot parent_idx of its parent, marked as this join's (it is born
+   held), and clears its slots' headers: a free slot never shows a live
+   header, whatever its memory held before. */
+
+static int
+rg_sb_format( rg_groove_t * g,
+              uint64_t      sb,
+              uint64_t      c,
+              uint64_t      parent_idx ) {
+  static __thread rg_sb_hdr_t h;
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  memset( &h, 0, sizeof(h) );
+  h.bits  = rg_groove_sb_bits( c, parent_idx );
+  h.free  = rg_full_mask( cnt ) | g->mark;
+  h.check = rg_sb_check( g->key, sb, h.bits );
+  int err = RG_SUCCESS;
+  for( uint64_t i=0UL; !err && i<cnt; i++ ) err = rg_mem_store( g->mem, rg_groove_slot_off( sb, c, i ), 0UL );
+  if( !err ) err = rg_mem_write( g->mem, sb, &h, sizeof(h) );
+  return err;
+}
+
+/* rg_sb_claim claims the free slots bits of the class-c superblock sb
+   that this join holds and lets it go: in place in slot, the claim and
+   the letting go are one CAS; out of every container, it goes back
+   after.  For the classes not held, child superblocks and spans.
+   *free_word is the word known before and after. */
+
+int
+rg_sb_claim( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t      sb,
+                    uint64_t      slot,
+                    uint64_t      bits,
+                    uint64_t *    free_word ) {
+  uint64_t f = *free_word;
+  for(;;) {
+    uint64_t left = rg_sb_free_bits( f ) & ~bits, old;
+    if( slot && !left ) { /* its last slots: out of the slot first, nothing full stays in one */
+      int err = rg_slot_drop( g, slot, sb );
+      if( err ) return err;
+      slot = 0UL;
+    }
+    /* in place, let it go with the claim; out, keep holding it */
+    uint64_t swp = slot || !left ? left : left | g->mark;
+    int err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, swp, &old );
+    if( err ) return err;
+    if( old==f ) {
+      *free_word = swp;
+      if( !slot && left ) return rg_sb_release( g, c, sb, 0UL );
+      return rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+    }
+    if( rg_sb_mark( old )!=g->me || (old & bits)!=bits )
+      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx changed under its holder (free word %#lx)", c, sb, old );
+    f = old; /* others freed slots meanwhile */
+  }
+}
+
+/* rg_sb_new makes a new class-c superblock, marked as this join's and
+   in no container (*sb, *free_word): in a slot of the parent class, or
+   as a volume's top superblock. */
+
+static int rg_sb_acquire_any( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word, uint64_t * slot );
+
+int
+rg_sb_new( rg_groove_t * g,
+              uint64_t      c,
+              uint64_t *    sb,
+              uint64_t *    free_word ) {
+  uint64_t parent = rg_groove_szc_cfg[ c ].parent_szc;
+  uint64_t cnt    = rg_groove_szc_cfg[ c ].obj_cnt;
+  int      err;
+  if( parent==RG_GROOVE_SZC_CNT ) {
+    uint64_t vol;
+    if( (err = rg_volume_take( g, &vol )) ) return err;
+    *sb = vol + RG_VOL_HDR_SZ;
+    if( (err = rg_sb_format( g, *sb, c, 0UL )) ) return err;
+    *free_word = rg_full_mask( cnt ) | g->mark;
+    return RG_SUCCESS;
+  }
+  uint64_t p, pf, pslot;
+  if( (err = rg_sb_acquire_any( g, parent, &p, &pf, &pslot )) ) return err;
+  uint64_t b = rg_lowest_bit( rg_sb_free_bits( pf ) ), x = (uint64_t)__builtin_ctzl( b );
+  uint64_t s = rg_groove_slot_off( p, parent, x );
+  if( RG_PARANOID && !rg_groove_sb_in_range( g, s ) )
+    return rg_err( RG_ERR_CORRUPT, "new class %lu superblock at bad offset %#lx", c, s );
+  /* the child's header before the claim that makes it reachable:
+     a survivor finds it in the parent's free slot and clears it */
+  if( (err = rg_client_op( g, RG_OP_CREATE, p, x )) ) return err;
+  if( (err = rg_sb_format( g, s, c, x )) ) return err;
+  if( (err = rg_mem_write( g->mem, p + RG_SB_OWNER_OFF + 4UL*x, &(uint32_t){ (uint32_t)g->owner }, 4UL )) ) return err;
+  if( (err = rg_sb_claim( g, parent, p, pslot, b, &pf )) ) return err;
+  *sb        = s;
+  *free_word = rg_full_mask( cnt ) | g->mark;
+  return RG_SUCCESS;
+}
+
+/* rg_sb_find makes a new class-c superblock or takes another
+   concurrency group's spare one, whichever suits this join.  A group
+   that takes others' superblocks shares them with the groups that still
+   free into them (each such free moves a cache line, or costs a retry
+   remotely), so a join whose frees put superblocks of this class back
+   into circulation (credit) makes its own, as it drains nobody; one that
+   only allocates, a producer whose objects others free, takes the spare
+   ones first, which keeps the pool from growing while the consumer's
+   stack fills.  Either falls back on the other, so FULL means neither
+   worked. */
+
+static int
+rg_sb_find( rg_groove_t * g,
+            uint64_t      c,
+            uint64_t *    sb,
+            uint64_t *    free_word ) {
+  int err;
+  if( g->credit[ c ] ) {
+    err = rg_sb_new( g, c, sb, free_word );
+    if( !err ) g->credit[ c ]--;
+    if( err!=RG_ERR_FULL ) return err;
+    err = rg_stk_steal( g, c, sb, free_word );
+    return err ? err : *sb ? RG_SUCCESS : RG_ERR_FULL;
+  }
+  err = rg_stk_steal( g, c, sb, free_word );
+  return err || *sb ? err : rg_sb_new( g, c, sb, free_word );
+}
+
+/* rg_sb_acquire_any takes a class-c superblock for this join: marked in
+   place in its active slot (*slot set), else off its inactive stack,
+   made new or taken from another group, and then put into the active
+   slot if that is empty (*slot set) or held out of every container
+   (*slot 0). */
+
+static int
+rg_sb_acquire_any( rg_groove_t * g,
+                   uint64_t      c,
+                   uint64_t *    sb,
+                   uint64_t *    free_word,
+                   uint64_t *    slot ) {
+  uint64_t w = rg_groove_active_off( g, c );
+  for( uint64_t tries=0UL;; tries++ ) {
+    int err = rg_slot_take( g, w, c, sb, free_word );
+    if( err ) return err;
+    if( *sb ) { *slot = w; return RG_SUCCESS; }
+    err = rg_stk_pop_marked( g, rg_groove_inactive_off( g, c ), c, sb, free_word );
+    if( !err && !*sb ) err = rg_sb_find( g, c, sb, free_word );
+    if( !err ) {
+      int in = 0;
+      if( (err = rg_slot_put( g, w, *sb, &in )) ) return err;
+      *slot = in ? w : 0UL;
+      return RG_SUCCESS;
+    }
+    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || tries>=RG_FULL_RETRIES ) return err;
+    struct timespec pause = { 0, 10000L<<(tries<8UL ? tries : 8UL) }; /* 10 us doubling to 2.56 ms */
+    nanosleep( &pause, NULL );
+  }
+}
+
+int
+rg_sb_acquire( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t *    sb,
+               uint64_t *    free_word,
+               uint64_t *    slot ) {
+  int err = rg_sb_acquire_any( g, c, sb, free_word, slot );
+  if( err || c>=RG_GROOVE_HELD_SZC_CNT ) return err;
+  return rg_sb_hold( g, c, *sb, *free_word, *slot );
+}
+
+/* rg_sb_release puts sb, which this join holds (in place in slot, or
+   out of every container with slot 0), back into circulation: an empty
+   one back to its parent, a full one out of circulation, any other
+   where others can take it. */
+
+int
+rg_sb_release( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t      sb,
+               uint64_t      slot ) {
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt, f;
+  int err = rg_sb_load_free( g, sb, &f );
+  for(;;) {
+    if( err ) return err;
+    if( rg_sb_mark( f )!=g->me )
+      return rg_err( RG_ERR_CORRUPT, "superblock at %#lx: mark %lu while this join (%lu) holds it", sb, rg_sb_mark( f ), g->me );
+    uint64_t bits = rg_sb_free_bits( f ), old;
+    if( bits==rg_full_mask( cnt ) ) {
+      if( slot && (err = rg_slot_drop( g, slot, sb )) ) return err;
+      return rg_sb_destroy( g, c, sb );
+    }
+    if( !bits ) { /* full: out of circulation, unless a free lands meanwhile */
+      if( slot && (err = rg_slot_drop( g, slot, sb )) ) return err;
+      slot = 0UL;
+      if( (err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, 0UL, &old )) ) return err;
+      if( old==f ) return rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+      f = old;
+      continue;
+    }
+    if( !slot ) { /* into a container while still held, then let go */
+      int in = 0;
+      uint64_t w = rg_groove_active_off( g, c );
+      if( (err = rg_slot_put( g, w, sb, &in )) ) return err;
+      if( in ) slot = w;
+      else if( (err = rg_stk_push_marked( g, rg_groove_inactive_off( g, c ), sb )) ) return err;
+    }
+    if( (err = rg_sb_unmark( g, sb, g->me, &f )) ) return err;
+    return rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+  }
+}
+
+/* rg_sb_destroy returns sb (class c, empty, held by this join, in no
+   container) to its parent: its slot there is freed like an object, or
+   its volume goes back to the pool. */
+
+int
+rg_sb_destroy( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t      sb ) {
+  uint64_t bits;
+  int err = rg_client_op( g, RG_OP_DESTROY, sb, 0UL );
+  if( !err ) err = rg_mem_load( g->mem, sb, &bits );
+  if( err ) return err;
+  if( c<RG_GROOVE_HELD_SZC_CNT && g->held[ c ].sb==sb ) {
+    g->held[ c ].sb = 0UL;
+    if( (err = rg_client_held( g, c, 0UL )) ) return err;
+  }
+  uint64_t parent = rg_groove_szc_cfg[ c ].parent_szc;
+  if( parent==RG_GROOVE_SZC_CNT ) {
+    if( (err = rg_mem_store( g->mem, sb, 0UL )) ) return err;
+    err = rg_volume_give_back( g, sb - RG_VOL_HDR_SZ );
+  } else {
+    int reported = 0;
+    err = rg_slot_free( g, sb, parent, rg_groove_hdr_idx( bits ), &reported );
+    if( err==RG_ERR_INVAL ) err = rg_err( RG_ERR_CORRUPT, "empty class %lu superblock at %#lx: its parent is damaged (%s)", c, sb, rg_errmsg() );
+  }
+  if( !err ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+  return err;
+}
+
+/* rg_sb_revived: this join's free just marked sb as its own while
+   setting a bit there (sb was full, out of circulation).  Hold it if the
+   join holds none of the class (its next alloc takes it from here), else
+   put it back. */
+
+int
+rg_sb_revived( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t      sb,
+               uint64_t      free_word ) {
+  if( g->credit[ c ]<RG_GROOVE_CREDIT_MAX ) g->credit[ c ]++;
+  if( c<RG_GROOVE_HELD_SZC_CNT && !g->held[ c ].sb ) {
+    int in = 0;
+    uint64_t w = rg_groove_active_off( g, c );
+    int err = rg_slot_put( g, w, sb, &in );
+    return err ? err : rg_sb_hold( g, c, sb, free_word, in ? w : 0UL );
+  }
+  return rg_sb_release( g, c, sb, 0UL );
+}
+
+/* rg_sb_reclaim: a free just emptied a class-c superblock in
+   circulation.  Destroy empty ones found where this join looks first:
+   its active slot, then the top of its inactive stack (up to
+   RG_RECLAIM_MAX).  Over a round trip transport a look that found
+   nothing makes the next 63 emptying frees of the class skip it. */
+
+int
+rg_sb_reclaim( rg_groove_t * g,
+               uint64_t      c ) {
+  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), sb, f, meta[ RG_SB_META_WORDS ];
+  if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
+  uint64_t w = rg_groove_active_off( g, c ), s;
+  int err = rg_mem_load( g->mem, w, &s );
+  if( !err && s && !(err = rg_sb_read_meta( g, s, c, meta )) && meta[2]==full ) {
+    if( !(err = rg_slot_take( g, w, c, &sb, &f )) && sb ) {
+      if( rg_sb_free_bits( f )==full ) err = rg_slot_drop( g, w, sb );
+      err = err ? err : rg_sb_free_bits( f )==full ? rg_sb_destroy( g, c, sb ) : rg_sb_release( g, c, sb, w );
+    }
+  }
+  uint64_t stk = rg_groove_inactive_off( g, c ), destroyed = 0UL;
+  for( uint64_t n=0UL; !err && n<RG_RECLAIM_MAX; n++ ) {
+    uint64_t top;
+    if( (err = rg_mem_load( g->mem, stk, &top )) ) break;
+    if( !rg_stk_off( top ) ) break;
+    if( (err = rg_sb_read_meta( g, rg_stk_off( top ), c, meta )) ) break;
+    if( meta[2]!=full ) break; /* not empty, or held: leave the stack alone */
+    if( (err = rg_stk_pop_marked( g, stk, c, &sb, &f )) || !sb ) break;
+    err = rg_sb_free_bits( f )==full ? rg_sb_destroy( g, c, sb ) : rg_sb_release( g, c, sb, 0UL );
+    destroyed++;
+  }
+  if( !err && !destroyed && rg_mem_round_trips( g->mem ) ) g->reclaim_skip[ c ] = 63UL;
+  return err;
+}
+
+int
+rg_groove_flush( rg_groove_t * g ) {
+  int err = rg_groove_writable( g );
+  if( err ) return err;
+  if( (err = rg_free_settle( g )) ) return err;
+  for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
+    rg_held_t h = g->held[ c ];
+    if( !h.sb ) continue;
+    g->held[ c ].sb = 0UL;
+    if( (err = rg_sb_release( g, c, h.sb, h.slot )) ) return err;
+    if( (err = rg_client_held( g, c, 0UL )) ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_trim_slot / rg_trim_stack: destroy the empty superblocks of one
+   container; others' held ones stay. */
+
+static int
+rg_trim_slot( rg_groove_t * g,
+              uint64_t      c,
+              uint64_t      w,
+              uint64_t *    trimmed ) {
+  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), sb, f;
+  int err = rg_slot_take( g, w, c, &sb, &f );
+  if( err || !sb ) return err;
+  if( rg_sb_free_bits( f )!=full ) return rg_sb_release( g, c, sb, w );
+  if( (err = rg_slot_drop( g, w, sb )) ) return err;
+  (*trimmed)++;
+  return rg_sb_destroy( g, c, sb );
+}
+
+static int
+rg_trim_stack( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t      stk,
+               uint64_t *    trimmed ) {
+  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt );
+  uint64_t keep[ 256 ], keep_cnt = 0UL;
+  int err = RG_SUCCESS;
+  for(;;) { /* pop all it can; the ones it keeps go back after */
+    uint64_t sb, f;
+    if( (err = rg_stk_pop_marked( g, stk, c, &sb, &f )) || !sb ) break;
+    if( rg_sb_free_bits( f )==full ) { (*trimmed)++; if( (err = rg_sb_destroy( g, c, sb )) ) break; continue; }
+    if( keep_cnt==sizeof(keep)/sizeof(keep[0]) ) { err = rg_sb_release( g, c, sb, 0UL ); break; }
+    keep[ keep_cnt++ ] = sb;
+  }
+  for( uint64_t i=keep_cnt; i; i-- ) { /* in their old order */
+    uint64_t f = 0UL;
+    int e = rg_stk_push_marked( g, stk, keep[ i-1UL ] );
+    if( !e ) e = rg_sb_unmark( g, keep[ i-1UL ], g->me, &f );
+    if( !err ) err = e;
+  }
+  if( !err ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+  return err;
+}
+
+int
+rg_groove_trim( rg_groove_t * g,
+                uint64_t *    trimmed ) {
+  uint64_t n = 0UL;
+  int err = rg_groove_flush( g );
+  for( uint64_t c=0UL; !err && c<RG_GROOVE_SZC_CNT; c++ ) {
+    for( uint64_t cg=0UL; !err && cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
+      err = rg_trim_slot( g, c, rg_groove_active_cg_off( g, c, cg ), &n );
+      if( !err ) err = rg_trim_stack( g, c, rg_groove_inactive_cg_off( g, c, cg ), &n );
+    }
+  }
+  if( trimmed ) *trimmed = n;
+  return err;
+}
