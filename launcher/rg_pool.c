@@ -309,9 +309,7 @@ int
 rg_pool_verify( rg_pool_t const * pool ) {
   if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
-    rg_groove_usage_t usage;
     int err = rg_groove_verify( pool->server[i].groove );
-    if( !err ) err = rg_groove_usage( pool->server[i].groove, &usage ); /* walks and checks every volume */
     if( err ) return err;
   }
   return RG_SUCCESS;
@@ -331,14 +329,20 @@ int
 rg_pool_usage( rg_pool_t const *   pool,
                rg_groove_usage_t * usage ) {
   if( !pool || !usage ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  rg_groove_usage_t sum = {0};
+  static __thread rg_groove_usage_t sum, u;
+  memset( &sum, 0, sizeof(sum) );
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
-    rg_groove_usage_t u;
     int err = rg_groove_usage( pool->server[i].groove, &u );
     if( err ) return err;
     sum.volumes_in_use += u.volumes_in_use; sum.volumes_empty += u.volumes_empty;
     sum.superblocks    += u.superblocks;    sum.objects       += u.objects;
     sum.object_bytes   += u.object_bytes;   sum.free_slots    += u.free_slots;
+    sum.spans          += u.spans;
+    for( uint64_t c=0UL; c<RG_GROOVE_SZC_CNT; c++ ) {
+      sum.cls[c].superblocks  += u.cls[c].superblocks;  sum.cls[c].objects    += u.cls[c].objects;
+      sum.cls[c].object_bytes += u.cls[c].object_bytes; sum.cls[c].free_slots += u.cls[c].free_slots;
+      sum.cls[c].empty        += u.cls[c].empty;
+    }
   }
   *usage = sum;
   return RG_SUCCESS;
@@ -371,4 +375,209 @@ rg_conn_t *
 rg_pool_conn( rg_pool_t * pool,
               uint64_t    server ) {
   return pool && server<pool->server_cnt ? pool->server[ server ].conn : NULL;
+}
+
+/* Trim, recovery, owners, walks **********************************************/
+
+static void
+rg_pool_rec_add( rg_groove_recovery_t *       sum,
+                 rg_groove_recovery_t const * r ) {
+  sum->clients += r->clients;                   sum->slots_freed += r->slots_freed;
+  sum->superblocks_recirculated += r->superblocks_recirculated;
+  sum->superblocks_destroyed += r->superblocks_destroyed;
+  sum->volumes_released += r->volumes_released; sum->in_doubt += r->in_doubt;
+  sum->objects_dropped += r->objects_dropped;
+}
+
+int
+rg_pool_trim( rg_pool_t * pool,
+              uint64_t *  trimmed ) {
+  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
+  uint64_t sum = 0UL;
+  int err = RG_SUCCESS;
+  for( uint64_t i=0UL; !err && i<pool->server_cnt; i++ ) {
+    uint64_t n = 0UL;
+    err = rg_groove_trim( pool->server[i].groove, &n );
+    sum += n;
+  }
+  if( trimmed ) *trimmed = sum;
+  return err;
+}
+
+/* rg_pool_each_rec runs one recovery call per server, summing into rec. */
+
+static int
+rg_pool_each_rec( rg_pool_t *            pool,
+                  int                    flags,
+                  int                    whole,
+                  rg_groove_recovery_t * rec ) {
+  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
+  int first = RG_SUCCESS;
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    rg_groove_recovery_t r = { .report = rec ? rec->report : NULL, .report_ctx = rec ? rec->report_ctx : NULL };
+    int err = whole ? rg_groove_recover( pool->server[i].groove, flags, &r ) : rg_groove_recover_dead( pool->server[i].groove, &r );
+    if( rec ) rg_pool_rec_add( rec, &r );
+    if( err && !first ) first = err;
+  }
+  return first;
+}
+
+int rg_pool_recover_dead( rg_pool_t * pool, rg_groove_recovery_t * rec ) { return rg_pool_each_rec( pool, 0, 0, rec ); }
+int rg_pool_recover     ( rg_pool_t * pool, int flags, rg_groove_recovery_t * rec ) { return rg_pool_each_rec( pool, flags, 1, rec ); }
+
+int
+rg_pool_recover_client( rg_pool_t *            pool,
+                        uint64_t               server,
+                        uint64_t               idx,
+                        int                    flags,
+                        rg_groove_recovery_t * rec ) {
+  if( !pool || server>=pool->server_cnt ) return rg_err( RG_ERR_INVAL, "no server %lu in this pool", server );
+  return rg_groove_recover_client( pool->server[ server ].groove, idx, flags, rec );
+}
+
+uint64_t
+rg_pool_owner( rg_pool_t const * pool,
+               uint64_t          server ) {
+  return pool && server<pool->server_cnt ? rg_groove_owner( pool->server[ server ].groove ) : 0UL;
+}
+
+int
+rg_pool_free_owner( rg_pool_t * pool,
+                    uint64_t    owner,
+                    uint64_t    tag,
+                    int         flags,
+                    uint64_t *  freed ) {
+  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
+  uint64_t sum = 0UL;
+  int err = RG_SUCCESS;
+  for( uint64_t i=0UL; !err && i<pool->server_cnt; i++ ) {
+    uint64_t n = 0UL;
+    err = rg_groove_free_owner( pool->server[i].groove, owner, tag, flags, &n );
+    sum += n;
+  }
+  if( freed ) *freed = sum;
+  return err;
+}
+
+typedef struct { rg_pool_walk_fn_t fn; void * ctx; uint64_t server; } rg_pool_walk_ctx_t;
+
+static int
+rg_pool_walk_one( void *                       vctx,
+                  rg_groove_obj_info_t const * o ) {
+  rg_pool_walk_ctx_t const * w = vctx;
+  rg_groove_obj_info_t g = *o;
+  g.off = rg_gaddr( w->server, o->off );
+  return w->fn( w->ctx, w->server, &g );
+}
+
+int
+rg_pool_walk( rg_pool_t const * pool,
+              rg_pool_walk_fn_t fn,
+              void *            ctx ) {
+  if( !pool || !fn ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    rg_pool_walk_ctx_t w = { fn, ctx, i };
+    int err = rg_groove_walk( pool->server[i].groove, rg_pool_walk_one, &w );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+int
+rg_pool_clients( rg_pool_t const *     pool,
+                 uint64_t              server,
+                 rg_groove_client_fn_t fn,
+                 void *                ctx ) {
+  if( !pool || server>=pool->server_cnt ) return rg_err( RG_ERR_INVAL, "no server %lu in this pool", server );
+  return rg_groove_clients( pool->server[ server ].groove, fn, ctx );
+}
+
+/* Batches and non-blocking calls ***********************************************/
+
+int
+rg_pool_alloc_n( rg_pool_t *  pool,
+                 uint64_t     align,
+                 uint64_t     sz,
+                 uint64_t     tag,
+                 uint64_t     n,
+                 rg_gaddr_t * addr,
+                 uint64_t *   got ) {
+  if( !pool || !got || (n && !addr) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  *got = 0UL;
+  int err = RG_ERR_FULL;
+  for( uint64_t tries=0UL; tries<pool->server_cnt && err==RG_ERR_FULL && *got<n; tries++ ) {
+    uint64_t s = pool->next, k = 0UL;
+    pool->next = s + 1UL==pool->server_cnt ? 0UL : s + 1UL;
+    err = rg_groove_alloc_n( pool->server[s].groove, align, sz, tag, n - *got, addr + *got, &k );
+    for( uint64_t i=0UL; i<k; i++ ) addr[ *got + i ] = rg_gaddr( s, addr[ *got + i ] );
+    *got += k;
+  }
+  return err;
+}
+
+int
+rg_pool_free_n( rg_pool_t *        pool,
+                uint64_t           n,
+                rg_gaddr_t const * addr,
+                int *              err ) {
+  if( !pool || (n && !addr) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  int first = RG_SUCCESS;
+  for( uint64_t i=0UL; i<n; ) { /* a run of addresses of one server at a time */
+    uint64_t s = rg_gaddr_server( addr[i] ), j = i;
+    while( j<n && rg_gaddr_server( addr[j] )==s && addr[j]==rg_gaddr( s, rg_gaddr_off( addr[j] ) ) ) j++;
+    int e;
+    if( j==i || s>=pool->server_cnt ) { /* not an address of this pool */
+      e = rg_err( RG_ERR_INVAL, "free of %#lx: null, or names no server of this pool", addr[i] );
+      if( err ) err[i] = e;
+      j = i + 1UL;
+    } else {
+      uint64_t off[ 64 ];
+      for( uint64_t k=i; k<j; k+=64UL ) {
+        uint64_t m = j - k < 64UL ? j - k : 64UL;
+        for( uint64_t q=0UL; q<m; q++ ) off[q] = rg_gaddr_off( addr[ k + q ] );
+        int ee = rg_groove_free_n( pool->server[s].groove, m, off, err ? err + k : NULL );
+        if( ee && !first ) first = ee;
+      }
+      e = RG_SUCCESS;
+    }
+    if( e && !first ) first = e;
+    i = j;
+  }
+  return first;
+}
+
+int
+rg_pool_free_nbi( rg_pool_t * pool,
+                  rg_gaddr_t  addr ) {
+  return rg_pool_free( pool, addr ); /* the free completes what it can later by itself (rg_groove_free) */
+}
+
+/* rg_pool_post_io posts one read or write on the server addr names. */
+
+static int
+rg_pool_post_io( rg_pool_t * pool,
+                 uint32_t    op,
+                 rg_gaddr_t  addr,
+                 void *      buf,
+                 uint64_t    sz ) {
+  uint64_t off, t;
+  rg_pool_server_t * s = rg_pool_range( pool, addr, sz, &off );
+  if( !s ) return RG_ERR_INVAL;
+  rg_mem_req_t r = { .op = op, .off = off, .sz = sz, .buf = buf };
+  return rg_mem_post( &s->conn->mem, &r, 1UL, &t );
+}
+
+int rg_pool_write_nbi( rg_pool_t * pool, rg_gaddr_t addr, void const * buf, uint64_t sz ) { return rg_pool_post_io( pool, RG_MEM_OP_WRITE, addr, (void *)buf, sz ); }
+int rg_pool_read_nbi ( rg_pool_t * pool, rg_gaddr_t addr, void * buf, uint64_t sz )       { return rg_pool_post_io( pool, RG_MEM_OP_READ,  addr, buf, sz ); }
+
+int
+rg_pool_quiet( rg_pool_t * pool ) {
+  if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
+  int first = RG_SUCCESS;
+  for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
+    int err = rg_groove_quiet( pool->server[i].groove ); /* its own deferred frees */
+    if( !err ) err = rg_mem_wait( &pool->server[i].conn->mem, RG_MEM_TICKET_ALL ); /* posted reads */
+    if( err && !first ) first = err;
+  }
+  return first;
 }

@@ -279,8 +279,11 @@ rg_mem_post( rg_mem_t const *     m,
   return RG_SUCCESS;
 }
 
-/* rg_mem_wait: every request posted up to ticket has completed.  Returns
+/* rg_mem_wait: every request posted up to ticket has completed; ticket
+   RG_MEM_TICKET_ALL means every request posted so far.  Returns
    RG_SUCCESS or the first failure (RG_ERR_IO). */
+
+#define RG_MEM_TICKET_ALL (~0UL)
 
 static inline int
 rg_mem_wait( rg_mem_t const * m,

@@ -169,16 +169,15 @@ rg_pool_faa( rg_pool_t const * pool,
              uint64_t *        old );
 
 /* rg_pool_flush runs rg_groove_flush on the handle's join of every
-   server: the superblocks it holds go back into circulation (before a
-   recovery elsewhere while this handle stays open).  Returns RG_SUCCESS,
-   RG_ERR_INVAL (pool NULL), RG_ERR_IO or RG_ERR_CORRUPT. */
+   server: the superblocks it holds go back into circulation, where other
+   handles can use their free slots.  Returns RG_SUCCESS, RG_ERR_INVAL
+   (pool NULL), RG_ERR_IO or RG_ERR_CORRUPT. */
 
 int
 rg_pool_flush( rg_pool_t * pool );
 
-/* rg_pool_verify runs rg_groove_verify and rg_groove_volume_verify on
-   every volume of every server; rg_pool_usage sums rg_groove_usage over
-   the servers.  The pool must be quiescent. */
+/* rg_pool_verify runs rg_groove_verify on every server; rg_pool_usage
+   sums rg_groove_usage over the servers.  The pool must be quiescent. */
 
 int
 rg_pool_verify( rg_pool_t const * pool );
@@ -200,6 +199,63 @@ rg_pool_stats( rg_pool_t const * pool,
 
 rg_groove_t *
 rg_pool_groove( rg_pool_t * pool );
+
+/* rg_pool_trim runs rg_groove_trim on every server (*trimmed, if not
+   NULL, sums the superblocks destroyed).  rg_pool_recover_dead runs
+   rg_groove_recover_dead on every server (clients of this host that
+   died); rg_pool_recover_client recovers record idx of server
+   (rg_groove_recover_client, flags as there).  rg_pool_recover runs
+   rg_groove_recover (quiescent, whole pool; flags RG_RECOVER_*) on every
+   server.  Each returns RG_SUCCESS or the first error; rec (may be NULL)
+   sums what was done and carries the report callback. */
+
+int rg_pool_trim          ( rg_pool_t * pool, uint64_t * trimmed );
+int rg_pool_recover_dead  ( rg_pool_t * pool, rg_groove_recovery_t * rec );
+int rg_pool_recover_client( rg_pool_t * pool, uint64_t server, uint64_t idx, int flags, rg_groove_recovery_t * rec );
+int rg_pool_recover       ( rg_pool_t * pool, int flags, rg_groove_recovery_t * rec );
+
+/* rg_pool_owner: the owner id this handle's allocations on server carry
+   (0 if there is no such server).  rg_pool_free_owner frees, on every
+   server, every live object of owner (0: any) and, with RG_FREE_TAG,
+   tag (rg_groove_free_owner); *freed sums.  rg_pool_walk calls fn for
+   every live object of every server with its global address in
+   obj->off; rg_pool_clients calls fn for every record of server's
+   client table.  Online, read-only (but free_owner). */
+
+typedef int (*rg_pool_walk_fn_t)( void * ctx, uint64_t server, rg_groove_obj_info_t const * obj );
+
+uint64_t rg_pool_owner     ( rg_pool_t const * pool, uint64_t server );
+int      rg_pool_free_owner( rg_pool_t * pool, uint64_t owner, uint64_t tag, int flags, uint64_t * freed );
+int      rg_pool_walk      ( rg_pool_t const * pool, rg_pool_walk_fn_t fn, void * ctx );
+int      rg_pool_clients   ( rg_pool_t const * pool, uint64_t server, rg_groove_client_fn_t fn, void * ctx );
+
+/* Batches.  rg_pool_alloc_n allocates up to n objects (one align, sz
+   and tag) on one server, round robin like rg_pool_alloc, claiming as
+   many slots per atomic as its held superblocks allow (rg_groove_alloc_n);
+   *got counts them, below n only with the error returned.  rg_pool_free_n
+   frees n addresses, per server one rg_groove_free_n (each superblock's
+   bits set with one atomic); err[i] (err may be NULL) gets each one's
+   result; returns RG_SUCCESS if all succeeded, else the first error. */
+
+int rg_pool_alloc_n( rg_pool_t * pool, uint64_t align, uint64_t sz, uint64_t tag, uint64_t n, rg_gaddr_t * addr, uint64_t * got );
+int rg_pool_free_n ( rg_pool_t * pool, uint64_t n, rg_gaddr_t const * addr, int * err );
+
+/* Non-blocking calls (OpenSHMEM's _nbi and quiet).  Each posts its
+   operation and returns; rg_pool_quiet waits for everything the handle
+   posted and reports the first failure since the last quiet, naming the
+   call (rg_errmsg).  Until quiet returns, a read's buffer is not filled
+   and a write's source may be reused (it is copied when posted); a
+   later read of what a write_nbi wrote sees it (the operations of one
+   handle to one server are done in order), but completion, and so the
+   data of a read_nbi, is only certain after quiet.  A free_nbi's object
+   must not be used afterwards; its validation happens before it
+   returns (a bad address returns the error at once).  On mapped memory
+   every call completes before it returns. */
+
+int rg_pool_free_nbi ( rg_pool_t * pool, rg_gaddr_t addr );
+int rg_pool_write_nbi( rg_pool_t * pool, rg_gaddr_t addr, void const * buf, uint64_t sz );
+int rg_pool_read_nbi ( rg_pool_t * pool, rg_gaddr_t addr, void * buf, uint64_t sz );
+int rg_pool_quiet    ( rg_pool_t * pool );
 
 /* rg_pool_conn returns the handle's connection to server (its
    transport, memory operations and identity), NULL if there is no such

@@ -180,6 +180,7 @@ static int
 rg_loop_wait( void *   ctx,
               uint64_t ticket ) {
   rg_loop_t * l = ctx;
+  if( ticket==RG_MEM_TICKET_ALL ) ticket = l->ticket;
   if( ticket>l->ticket ) return rg_err( RG_ERR_INVAL, "wait for ticket %lu, only %lu were handed out", ticket, l->ticket );
   if( ticket>l->waited ) { l->stats.round_trips++; l->waited = ticket; }
   if( ticket==l->ticket ) { l->writes_out = 0; l->ra_out = l->wr_out = l->wr_bytes_out = 0UL; }
