@@ -96,6 +96,7 @@ rg_slot_free( rg_groove_t * g,
               uint64_t      h,
               uint64_t      c,
               uint64_t      idx,
+              int           destroy,
               int *         reported ) {
   rg_mem_t const * m   = g->mem;
   uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
@@ -130,7 +131,7 @@ rg_slot_free( rg_groove_t * g,
   if( !f ) return rg_sb_revived( g, c, sb, swp );
   /* emptied a superblock in circulation (nobody holds it): reclaim.  A
      held one that empties is its holder's spare. */
-  if( !rg_sb_mark( old ) && rg_sb_free_bits( swp )==rg_full_mask( cnt ) ) return rg_sb_reclaim( g, c );
+  if( !rg_sb_mark( old ) && rg_sb_free_bits( swp )==rg_full_mask( cnt ) ) return rg_sb_reclaim( g, c, destroy ? sb : 0UL );
   return RG_SUCCESS;
 }
 
@@ -145,7 +146,7 @@ rg_groove_free_slot( rg_groove_t * g,
   int err = rg_groove_writable( g );
   if( !err ) err = rg_free_settle( g );
   int reported;
-  return err ? err : rg_slot_free( g, h, c, idx, &reported );
+  return err ? err : rg_slot_free( g, h, c, idx, 0, &reported );
 }
 
 static __attribute__((noinline)) int

@@ -106,6 +106,7 @@ rg_groove_leave( rg_groove_t * g ) {
        rg_groove_recover_client */
     int err = rg_groove_quiet( g );
     if( !err ) err = rg_groove_flush( g );
+    if( !err ) err = rg_sb_trim_own( g ); /* what reclaims missed goes back with it */
     if( !err ) rg_client_release( g );
   }
   return g;

@@ -372,13 +372,14 @@ int  rg_sb_acquire( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_
 int  rg_sb_release( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t slot );
 int  rg_sb_destroy( rg_groove_t * g, uint64_t c, uint64_t sb );
 int  rg_sb_revived( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_word );
-int  rg_sb_reclaim( rg_groove_t * g, uint64_t c );
+int  rg_sb_reclaim( rg_groove_t * g, uint64_t c, uint64_t wide );
+int  rg_sb_trim_own( rg_groove_t * g );
 int  rg_sb_claim( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t slot, uint64_t bits, uint64_t * free_word );
 int  rg_sb_new( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
 void rg_sb_held_set( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_bits, uint64_t slot );
 
 /* rg_free.c */
-int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int * reported );
+int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int destroy, int * reported );
 int  rg_free_settle( rg_groove_t * g );
 
 /* rg_volume.c: the volume pool */

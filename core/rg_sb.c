@@ -295,7 +295,7 @@ rg_sb_destroy( rg_groove_t * g,
     err = rg_volume_give_back( g, sb - RG_VOL_HDR_SZ );
   } else {
     int reported = 0;
-    err = rg_slot_free( g, sb, parent, rg_groove_hdr_idx( bits ), &reported );
+    err = rg_slot_free( g, sb, parent, rg_groove_hdr_idx( bits ), 1, &reported );
     if( err==RG_ERR_INVAL ) err = rg_err( RG_ERR_CORRUPT, "empty class %lu superblock at %#lx: its parent is damaged (%s)", c, sb, rg_errmsg() );
   }
   if( !err ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
@@ -323,15 +323,46 @@ rg_sb_revived( rg_groove_t * g,
 }
 
 /* rg_sb_reclaim: a free just emptied a class-c superblock in
-   circulation.  Destroy empty ones found where this join looks first:
+   circulation (wide: the one at offset wide, emptied by destroying a
+   child).  Destroy empty ones found where this join looks first:
    its active slot, then the top of its inactive stack (up to
    RG_RECLAIM_MAX).  Over a round trip transport a look that found
-   nothing makes the next 63 emptying frees of the class skip it. */
+   nothing makes the next 63 emptying frees of the class skip it.  What
+   this misses, the join's leave (its own group's containers) or
+   rg_groove_trim (everyone's) returns. */
+
+/* rg_sb_reclaim_wide looks for the empty superblock it in every group's
+   active slot and stack top of class c: a parent that a destroyed child
+   emptied sits in whichever group last put it back.  Destructions are
+   rare, so this look at up to 128 words is too. */
+
+static int
+rg_sb_reclaim_wide( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t      it ) {
+  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), sb, f, s;
+  for( uint64_t cg=0UL; cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
+    uint64_t w = rg_groove_active_cg_off( g, c, cg ), stk = rg_groove_inactive_cg_off( g, c, cg );
+    int err = rg_mem_load( g->mem, w, &s );
+    if( !err && s==it && !(err = rg_slot_take( g, w, c, &sb, &f )) && sb ) {
+      if( rg_sb_free_bits( f )!=full || sb!=it ) return rg_sb_release( g, c, sb, w );
+      if( (err = rg_slot_drop( g, w, sb )) ) return err;
+      return rg_sb_destroy( g, c, sb );
+    }
+    if( !err ) err = rg_mem_load( g->mem, stk, &s );
+    if( !err && rg_stk_off( s )==it && !(err = rg_stk_pop_marked( g, stk, c, &sb, &f )) && sb )
+      return rg_sb_free_bits( f )==full ? rg_sb_destroy( g, c, sb ) : rg_sb_release( g, c, sb, 0UL );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
 
 int
 rg_sb_reclaim( rg_groove_t * g,
-               uint64_t      c ) {
+               uint64_t      c,
+               uint64_t      wide ) {
   uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), sb, f, meta[ RG_SB_META_WORDS ];
+  if( wide ) return rg_sb_reclaim_wide( g, c, wide );
   if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
   uint64_t w = rg_groove_active_off( g, c ), s;
   int err = rg_mem_load( g->mem, w, &s );
@@ -413,17 +444,40 @@ rg_trim_stack( rg_groove_t * g,
   return err;
 }
 
+/* rg_trim_groups destroys the empty superblocks in the containers of
+   the concurrency groups of every class: all of them, or (all 0) this
+   join's own group of the held classes and every group of the others
+   (the classes parents belong to, whose superblocks any group may have
+   put back: 139 slots and stacks in all). */
+
+static int
+rg_trim_groups( rg_groove_t * g,
+                int           all,
+                uint64_t *    n ) {
+  int err = RG_SUCCESS;
+  for( uint64_t c=0UL; !err && c<RG_GROOVE_SZC_CNT; c++ ) { /* children first: their parents may empty */
+    uint64_t mine = rg_groove_cg( g, c );
+    for( uint64_t cg=0UL; !err && cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
+      if( !all && c<RG_GROOVE_HELD_SZC_CNT && cg!=mine ) continue;
+      err = rg_trim_slot( g, c, rg_groove_active_cg_off( g, c, cg ), n );
+      if( !err ) err = rg_trim_stack( g, c, rg_groove_inactive_cg_off( g, c, cg ), n );
+    }
+  }
+  return err;
+}
+
+int
+rg_sb_trim_own( rg_groove_t * g ) {
+  uint64_t n = 0UL;
+  return rg_trim_groups( g, 0, &n );
+}
+
 int
 rg_groove_trim( rg_groove_t * g,
                 uint64_t *    trimmed ) {
   uint64_t n = 0UL;
   int err = rg_groove_flush( g );
-  for( uint64_t c=0UL; !err && c<RG_GROOVE_SZC_CNT; c++ ) {
-    for( uint64_t cg=0UL; !err && cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
-      err = rg_trim_slot( g, c, rg_groove_active_cg_off( g, c, cg ), &n );
-      if( !err ) err = rg_trim_stack( g, c, rg_groove_inactive_cg_off( g, c, cg ), &n );
-    }
-  }
+  if( !err ) err = rg_trim_groups( g, 1, &n );
   if( trimmed ) *trimmed = n;
   return err;
 }

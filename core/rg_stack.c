@@ -124,8 +124,12 @@ rg_slot_take( rg_groove_t * g,
   if( err || !s ) return err;
   if( (err = rg_sb_read_meta( g, s, c, meta )) ) return err;
   if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy: someone holds it in place */
-  if( RG_PARANOID && !rg_sb_free_bits( meta[2] ) )
-    return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits in an active slot", c, s );
+  if( !rg_sb_free_bits( meta[2] ) ) { /* taken, filled and dropped since the slot was read, or damage */
+    uint64_t now;
+    if( (err = rg_mem_load( g->mem, slot, &now )) ) return err;
+    if( now==s ) return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits in an active slot", c, s );
+    return RG_SUCCESS;
+  }
   if( (err = rg_client_op( g, RG_OP_SLOT, s, slot )) ) return err;
   err = rg_sb_mark_mine( g, s, meta[2], free_word );
   if( err==RG_ERR_AGAIN ) return RG_SUCCESS;
@@ -211,8 +215,12 @@ rg_stk_pop_marked( rg_groove_t * g,
     uint64_t top = rg_stk_off( w );
     if( (err = rg_sb_read_meta( g, top, c, meta )) ) return err;
     if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy */
-    if( RG_PARANOID && !rg_sb_free_bits( meta[2] ) )
-      return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits on an inactive stack", c, top );
+    if( !rg_sb_free_bits( meta[2] ) ) { /* popped and filled since the top was read, or damage */
+      uint64_t now;
+      if( (err = rg_mem_load( m, stk, &now )) ) return err;
+      if( now==w ) return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits on an inactive stack", c, top );
+      continue;
+    }
     if( (err = rg_client_op( g, RG_OP_POP, top, stk )) ) return err;
     err = rg_sb_mark_mine( g, top, meta[2], free_word );
     if( err==RG_ERR_AGAIN ) return RG_SUCCESS;

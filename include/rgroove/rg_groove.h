@@ -223,8 +223,10 @@ rg_groove_join( void *                   ljoin,
 
 /* rg_groove_leave ends a join and returns the caller memory it used
    (NULL if join is NULL).  It first completes its pending frees
-   (rg_groove_quiet), puts back the superblocks it holds (destroying the
-   empty ones) and releases its record; if the transport fails there,
+   (rg_groove_quiet), puts back the superblocks it holds, returns to
+   their parents the empty superblocks of its own concurrency group's
+   containers (small classes) and of every group's (the other classes),
+   then releases its record; if the transport fails there,
    the record stays for rg_groove_recover_client to finish. */
 
 void *
