@@ -53,7 +53,7 @@ rg_audit_fix( rg_audit_t * a,
 static uint64_t rg_audit_hash( uint64_t off ) { return (off>>9)*0x9e3779b97f4a7c15UL; }
 
 static rg_audit_sb_t *
-rg_audit_find( rg_audit_t * a,
+rg_audit_find( rg_audit_t const * a,
                uint64_t     off ) {
   if( !a->tab_max ) return NULL;
   for( uint64_t i=rg_audit_hash( off ) & (a->tab_max-1UL);; i = (i+1UL) & (a->tab_max-1UL) ) {
@@ -95,7 +95,9 @@ rg_audit_named( rg_audit_t const * a,
                 uint64_t           sb ) {
   rg_client_rec_t const * r = &a->recs[ m-1UL ];
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r->held[c]==sb ) return 1;
-  return rg_op_code( r->op ) && rg_op_sb( r->op )==sb;
+  if( rg_op_code( r->op ) && rg_op_sb( r->op )==sb ) return 1;
+  rg_audit_sb_t const * p = rg_op_code( r->made )==RG_OP_CREATE ? rg_audit_find( a, rg_op_sb( r->made ) ) : NULL;
+  return p && rg_op_where( r->made )<rg_groove_szc_cfg[ p->c ].obj_cnt && rg_groove_slot_off( p->off, p->c, rg_op_where( r->made ) )==sb;
 }
 
 /* Superblock trees *******************************************************/
@@ -298,6 +300,28 @@ rg_audit_entry( rg_audit_t * a,
   if( !rg_sb_free_bits( e->free ) ) rg_audit_say( a, 1, "%s holds full superblock %#lx", where, sb );
 }
 
+/* rg_audit_aside: the chains of superblocks trims set aside.  An
+   attached client has none when quiescent; one that is gone may have
+   left one, whose links are its own. */
+
+static int
+rg_audit_aside( rg_audit_t * a,
+                uint64_t     bound ) {
+  for( uint64_t i=0UL; i<a->g->client_max; i++ ) {
+    uint64_t sb = a->recs[i].aside;
+    if( !sb || rg_rec_state( a->recs[i].state )==RG_CLIENT_FREE ) continue;
+    if( a->alive[i] ) { rg_audit_say( a, 1, "client %lu has superblocks set aside by a trim: not quiescent, or damaged", i ); continue; }
+    for( uint64_t n=0UL; sb && n<=bound; n++ ) {
+      rg_audit_sb_t * e = rg_audit_find( a, sb );
+      if( !e || rg_sb_mark( e->free )!=i + 1UL ) break; /* the rest went back before it died */
+      e->pad = 0U;
+      int err = rg_mem_load( a->g->mem, sb + RG_SB_INFO_OFF, &sb );
+      if( err ) return err;
+    }
+  }
+  return RG_SUCCESS;
+}
+
 static int
 rg_audit_containers( rg_audit_t * a ) {
   rg_groove_t * g = a->g;
@@ -327,6 +351,8 @@ rg_audit_containers( rg_audit_t * a ) {
       }
     }
   }
+  int err = rg_audit_aside( a, bound );
+  if( err ) return err;
   for( uint64_t i=0UL; i<a->tab_max; i++ ) {
     rg_audit_sb_t * e = &a->tab[i];
     if( !e->off ) continue;

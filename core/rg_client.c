@@ -1,7 +1,8 @@
 /* Client records: a join takes one when it joins, writes there what
    only it knows (the superblocks it holds, the operation it has in
-   flight, the superblocks its frees are setting bits in) and gives it
-   back when it leaves.  doc/design.md, "clients and their records". */
+   flight, the superblocks its frees are setting bits in, the one it
+   made last and those a trim of its set aside) and gives it back when
+   it leaves.  doc/design.md, "clients and their records". */
 
 #include "rg_groove_private.h"
 
@@ -74,8 +75,26 @@ rg_client_op( rg_groove_t * g,
               uint64_t      op,
               uint64_t      sb,
               uint64_t      where ) {
-  uint64_t code = op==RG_OP_CREATE ? where : where ? (where - g->shoff)>>3 : 0UL;
+  uint64_t code = where ? (where - g->shoff)>>3 : 0UL;
   return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, op ), rg_op_word( op, code, sb ) );
+}
+
+/* rg_client_made names the superblock this join is making in free slot
+   x of p, which it holds: its own word, as the ops that claim the slot
+   and put p back overwrite the op word while the new one is still
+   held. */
+
+int
+rg_client_made( rg_groove_t * g,
+                uint64_t      p,
+                uint64_t      x ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, made ), rg_op_word( RG_OP_CREATE, x, p ) );
+}
+
+int
+rg_client_aside( rg_groove_t * g,
+                 uint64_t      head ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, aside ), head );
 }
 
 int

@@ -90,7 +90,7 @@ rg_rec_sweep( rg_groove_t *          g,
     uint64_t bit = 1UL<<i, h = heads[i], slot = rg_groove_slot_off( sb, c, i );
     int live = rg_hdr_live( h, &sc, &si ) && sc==c && si==i;
     if( f & bit ) {
-      if( held && live ) { /* written before a claim that never came */
+      if( held && rg_hdr_live( h, &sc, &si ) ) { /* written before a claim that never came (an object's or a child's) */
         if( (err = rg_mem_store( g->mem, slot, 0UL )) ) return err;
         rec->slots_freed++;
         rg_report( rec, "client %lu: undid an allocation at %#lx it had not finished", d - 1UL, slot );
@@ -112,8 +112,60 @@ rg_rec_sweep( rg_groove_t *          g,
   return RG_SUCCESS;
 }
 
+/* rg_rec_find_stack: is sb on the stack at stk (*stk_found = stk)?
+   RG_ERR_AGAIN (reported as in doubt) if the stack kept moving. */
+
+static int
+rg_rec_find_stack( rg_groove_t *          g,
+                   uint64_t               stk,
+                   uint64_t               sb,
+                   uint64_t               d,
+                   uint64_t *             stk_found,
+                   rg_groove_recovery_t * rec ) {
+  int found = 0, err = rg_stk_find( g, stk, sb, &found );
+  if( err==RG_ERR_AGAIN ) { rec->in_doubt++; rg_report( rec, "client %lu: superblock %#lx left for later: %s", d - 1UL, sb, rg_errmsg() ); }
+  if( !err && found ) *stk_found = stk;
+  return err;
+}
+
+/* rg_rec_locate finds sb (class c), marked by d, which nobody but d
+   moves: in the active slot *slot, on the stack *stk or out (both 0).
+   It looks where d's record says first: the slot or stack its op
+   names, else d's own active slot (one it holds in place).  d marks a
+   superblock it found in a slot or on top of a stack before it checks
+   the superblock is still there, so an op that was taking sb from a
+   container may have left the mark on sb in any container of the class:
+   then every one is looked at. */
+
+static int
+rg_rec_locate( rg_groove_t *           g,
+               uint64_t                sb,
+               uint64_t                c,
+               uint64_t                d,
+               rg_client_rec_t const * r,
+               uint64_t *              slot,
+               uint64_t *              stk,
+               rg_groove_recovery_t *  rec ) {
+  uint64_t op = rg_op_code( r->op ), named = rg_op_sb( r->op )==sb ? g->shoff + 8UL*rg_op_where( r->op ) : 0UL, s;
+  uint64_t w  = op==RG_OP_SLOT && named ? named : rg_groove_active_cg_off( g, c, r->cgroup & (uint64_t)rg_groove_szc_cfg[ c ].cgroup_mask );
+  *slot = *stk = 0UL;
+  int err = rg_mem_load( g->mem, w, &s );
+  if( err || s==sb ) { *slot = w; return err; }
+  if( named && (op==RG_OP_POP || op==RG_OP_PUSH) && (err = rg_rec_find_stack( g, named, sb, d, stk, rec )) ) return err;
+  if( *stk || !named || (op!=RG_OP_POP && op!=RG_OP_SLOT) ) return RG_SUCCESS;
+  for( uint64_t cg=0UL; cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
+    uint64_t a = rg_groove_active_cg_off( g, c, cg ), k = rg_groove_inactive_cg_off( g, c, cg );
+    if( (err = rg_mem_load( g->mem, a, &s )) ) return err;
+    if( s==sb ) { *slot = a; return RG_SUCCESS; }
+    if( k!=named && (err = rg_rec_find_stack( g, k, sb, d, stk, rec )) ) return err;
+    if( *stk ) return RG_SUCCESS;
+  }
+  return RG_SUCCESS;
+}
+
 /* rg_rec_take_over makes sb (class c), marked by d, this join's and puts
-   it back: it is in d's active slot, on the stack d's op names, or out. */
+   it back: left in the container it is in, or put into one.  This
+   join's record names it first, as for any superblock it marks. */
 
 static int
 rg_rec_take_over( rg_groove_t *           g,
@@ -122,19 +174,12 @@ rg_rec_take_over( rg_groove_t *           g,
                   uint64_t                d,
                   rg_client_rec_t const * r,
                   rg_groove_recovery_t *  rec ) {
-  uint64_t w = rg_groove_active_cg_off( g, c, r->cgroup & (uint64_t)rg_groove_szc_cfg[ c ].cgroup_mask ), s, f;
-  int err = rg_mem_load( g->mem, w, &s );
+  uint64_t w, stk, f;
+  int err = rg_rec_locate( g, sb, c, d, r, &w, &stk, rec );
+  if( !err ) err = w ? rg_client_op( g, RG_OP_SLOT, sb, w ) : stk ? rg_client_op( g, RG_OP_PUSH, sb, stk ) : rg_client_op( g, RG_OP_REVIVE, sb, 0UL );
+  if( !err ) err = rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, &f );
   if( err ) return err;
-  int in_slot = s==sb, on_stack = 0;
-  uint64_t op = rg_op_code( r->op );
-  if( !in_slot && (op==RG_OP_POP || op==RG_OP_PUSH) && rg_op_sb( r->op )==sb ) {
-    if( (err = rg_stk_find( g, g->shoff + 8UL*rg_op_where( r->op ), sb, &on_stack )) ) {
-      if( err==RG_ERR_AGAIN ) { rec->in_doubt++; rg_report( rec, "client %lu: superblock %#lx left for later: %s", d - 1UL, sb, rg_errmsg() ); }
-      return err;
-    }
-  }
   /* its mark becomes ours, then it goes back as any of ours would */
-  if( (err = rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, &f )) ) return err;
   for(;;) {
     uint64_t old;
     if( rg_sb_mark( f )!=d ) return RG_SUCCESS; /* not d's after all */
@@ -144,10 +189,13 @@ rg_rec_take_over( rg_groove_t *           g,
   }
   rec->superblocks_recirculated++;
   rg_report( rec, "client %lu: took back its class %lu superblock %#lx (%s)", d - 1UL, c, sb,
-             in_slot ? "in its active slot" : on_stack ? "on a stack" : "out of circulation" );
-  if( !on_stack ) return rg_sb_release( g, c, sb, in_slot ? w : 0UL );
+             w ? "in an active slot" : stk ? "on a stack" : "out of circulation" );
+  /* out, it may still link where a push that never happened would have */
+  if( !w && !stk && (err = rg_mem_store( g->mem, sb + RG_SB_INFO_OFF, 0UL )) ) return err;
+  if( !stk ) return rg_sb_release( g, c, sb, w );
   f = rg_sb_free_bits( f );
-  return rg_sb_unmark( g, sb, g->me, &f );
+  if( !(err = rg_sb_unmark( g, sb, g->me, &f )) ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
+  return err;
 }
 
 /* rg_rec_sb: handle the superblock sb d's record names. */
@@ -166,7 +214,32 @@ rg_rec_sb( rg_groove_t *           g,
   return err || !held ? err : rg_rec_take_over( g, sb, (uint64_t)c, d, r, rec );
 }
 
-/* rg_rec_create: d was making a superblock in free slot x of p. */
+/* rg_rec_aside: the superblocks a trim of d's set aside, a chain
+   through their links from head; the chain ends at the first that is
+   not d's (one d had pushed back already). */
+
+static int
+rg_rec_aside( rg_groove_t *           g,
+              uint64_t                head,
+              uint64_t                d,
+              rg_client_rec_t const * r,
+              rg_groove_recovery_t *  rec ) {
+  uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL, meta[ RG_SB_META_WORDS ];
+  for( uint64_t n=0UL; head && n<bound; n++ ) {
+    int64_t c = rg_rec_sb_class( g, head, meta );
+    if( c<0L || rg_sb_mark( meta[2] )!=d ) return RG_SUCCESS;
+    uint64_t sb = head;
+    int err = rg_mem_load( g->mem, sb + RG_SB_INFO_OFF, &head ); /* before it goes back and links elsewhere */
+    if( !err ) err = rg_mem_store( g->mem, sb + RG_SB_INFO_OFF, 0UL );
+    if( !err ) err = rg_rec_sb( g, sb, d, r, rec );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_rec_create: d made a superblock in slot x of p last.  Claimed, it
+   is d's if d's mark is on it; free, p's sweep clears its header (d
+   still holds p). */
 
 static int
 rg_rec_create( rg_groove_t *           g,
@@ -178,8 +251,8 @@ rg_rec_create( rg_groove_t *           g,
   uint64_t meta[ RG_SB_META_WORDS ];
   int64_t pc = rg_rec_sb_class( g, p, meta );
   if( pc<0L || x>=(uint64_t)rg_groove_szc_cfg[ pc ].obj_cnt ) return RG_SUCCESS;
-  if( rg_sb_free_bits( meta[2] ) & (1UL<<x) ) return RG_SUCCESS; /* never claimed: the parent's sweep clears its header */
-  return rg_rec_sb( g, rg_groove_slot_off( p, (uint64_t)pc, x ), d, r, rec ); /* claimed: the new one is d's */
+  if( rg_sb_free_bits( meta[2] ) & (1UL<<x) ) return RG_SUCCESS;
+  return rg_rec_sb( g, rg_groove_slot_off( p, (uint64_t)pc, x ), d, r, rec );
 }
 
 /* rg_rec_volume: d was taking the volume whose top superblock is sb. */
@@ -239,11 +312,14 @@ rg_groove_recover_client( rg_groove_t *          g,
   if( old!=r.state ) return rg_err( RG_ERR_KEY, "client %lu: its record changed meanwhile (recovered by another?)", idx );
   uint64_t doubt = rec->in_doubt;
 
-  /* its frees first: a superblock they revive or empty is then handled
-     like any other; then what it held and the operation it was in */
+  /* what a trim set aside first, while its chain is whole (the other
+     words may name its links); then its frees (a superblock they revive
+     or empty is then handled like any other); then what it held and the
+     operation it was in */
+  if( r.aside ) err = rg_rec_aside( g, r.aside, d, &r, rec );
   for( uint64_t k=0UL; !err && k<RG_FREEING_CNT; k++ ) if( r.freeing[k] ) err = rg_rec_sb( g, r.freeing[k], d, &r, rec );
   uint64_t op = rg_op_code( r.op ), osb = rg_op_sb( r.op );
-  if( !err && op==RG_OP_CREATE ) err = rg_rec_create( g, osb, rg_op_where( r.op ), d, &r, rec );
+  if( !err && rg_op_code( r.made )==RG_OP_CREATE ) err = rg_rec_create( g, rg_op_sb( r.made ), rg_op_where( r.made ), d, &r, rec );
   if( !err && op==RG_OP_VOLUME ) err = rg_rec_volume( g, osb, d, &r, rec );
   if( !err && op!=RG_OP_NONE && op!=RG_OP_VOLUME ) err = rg_rec_sb( g, osb, d, &r, rec );
   for( uint64_t c=0UL; !err && c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r.held[c] ) err = rg_rec_sb( g, r.held[c], d, &r, rec );
@@ -261,19 +337,22 @@ rg_groove_recover_client( rg_groove_t *          g,
                              : RG_SUCCESS;
 }
 
-/* rg_dead_ctx: the records rg_groove_recover_dead found to recover. */
+/* rg_dead_ctx: the records rg_groove_recover_dead found to recover:
+   those of processes that are gone, then those left half recovered (a
+   recoverer that died, or is one of the first). */
 
 typedef struct {
-  uint64_t idx[ 256 ];
-  uint64_t cnt;
+  uint64_t dead[ 256 ], dead_cnt;
+  uint64_t half[ 256 ], half_cnt;
 } rg_dead_ctx_t;
 
 static int
 rg_dead_collect( void *                          ctx,
                  rg_groove_client_info_t const * c ) {
   rg_dead_ctx_t * d = ctx;
-  if( c->state==RG_GROOVE_CLIENT_LIVE && c->id_kind==RG_CONN_ID_PID && !rg_proc_alive( c->id ) && d->cnt<256UL )
-    d->idx[ d->cnt++ ] = c->idx;
+  if( c->state==RG_GROOVE_CLIENT_LIVE && c->id_kind==RG_CONN_ID_PID && !rg_proc_alive( c->id ) && d->dead_cnt<256UL )
+    d->dead[ d->dead_cnt++ ] = c->idx;
+  if( c->state==RG_GROOVE_CLIENT_RECOVERING && d->half_cnt<256UL ) d->half[ d->half_cnt++ ] = c->idx;
   return 0;
 }
 
@@ -282,13 +361,15 @@ rg_groove_recover_dead( rg_groove_t *          g,
                         rg_groove_recovery_t * rec ) {
   int err = rg_groove_writable( g );
   if( err ) return err;
-  rg_dead_ctx_t d = { .cnt = 0UL };
+  static __thread rg_dead_ctx_t d;
+  d.dead_cnt = d.half_cnt = 0UL;
   if( (err = rg_groove_clients( g, rg_dead_collect, &d )) ) return err;
   int first = RG_SUCCESS;
-  for( uint64_t i=0UL; i<d.cnt; i++ ) {
-    if( d.idx[i] + 1UL==g->me ) continue;
-    int e = rg_groove_recover_client( g, d.idx[i], RG_RECOVER_IF_DEAD, rec );
-    if( e && e!=RG_ERR_KEY && !first ) first = e; /* KEY: someone else got there first */
+  for( uint64_t i=0UL; i<d.dead_cnt + d.half_cnt; i++ ) {
+    uint64_t idx = i<d.dead_cnt ? d.dead[i] : d.half[ i - d.dead_cnt ];
+    if( idx + 1UL==g->me ) continue;
+    int e = rg_groove_recover_client( g, idx, RG_RECOVER_IF_DEAD, rec );
+    if( e && e!=RG_ERR_KEY && !first ) first = e; /* KEY: someone else got there first, or is at it */
   }
   return first;
 }

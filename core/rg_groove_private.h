@@ -353,6 +353,8 @@ int  rg_client_release( rg_groove_t * g );
 int  rg_client_op( rg_groove_t * g, uint64_t op, uint64_t sb, uint64_t where );
 int  rg_client_held( rg_groove_t * g, uint64_t c, uint64_t word );
 int  rg_client_freeing( rg_groove_t * g, uint64_t sb );
+int  rg_client_made( rg_groove_t * g, uint64_t p, uint64_t x );
+int  rg_client_aside( rg_groove_t * g, uint64_t head );
 
 /* rg_stack.c: containers (active slots, inactive stacks) */
 int  rg_stk_push_marked( rg_groove_t * g, uint64_t stk, uint64_t sb );
@@ -362,7 +364,7 @@ int  rg_stk_find( rg_groove_t * g, uint64_t stk, uint64_t sb, int * found );
 int  rg_slot_take( rg_groove_t * g, uint64_t slot, uint64_t c, uint64_t * sb, uint64_t * free_word );
 int  rg_slot_put( rg_groove_t * g, uint64_t slot, uint64_t sb, int * done );
 int  rg_slot_drop( rg_groove_t * g, uint64_t slot, uint64_t sb );
-int  rg_sb_read_meta( rg_groove_t const * g, uint64_t sb, uint64_t c, uint64_t * meta );
+int  rg_sb_read_meta( rg_groove_t const * g, uint64_t where, uint64_t seen, uint64_t sb, uint64_t c, uint64_t * meta, int * moved );
 int  rg_sb_heads( rg_groove_t const * g, uint64_t sb, uint64_t c, uint64_t * heads );
 int  rg_sb_mark_mine( rg_groove_t * g, uint64_t sb, uint64_t expect, uint64_t * free_word );
 int  rg_sb_unmark( rg_groove_t * g, uint64_t sb, uint64_t mark, uint64_t * free_word );

@@ -93,7 +93,9 @@ typedef struct rg_client_rec {
   uint64_t op;                      /* the operation in flight, packed (rg_op_word) */
   uint64_t freeing[ RG_FREEING_CNT ]; /* superblocks its frees may be setting bits in */
   uint64_t held[ 10 ];              /* per small class: the superblock held (0: none) */
-  uint64_t zero[ 7 ];
+  uint64_t made;                    /* the superblock it made last, packed: RG_OP_CREATE, its slot, its parent */
+  uint64_t aside;                   /* the superblocks a trim set aside: a chain through their links (0: none) */
+  uint64_t zero[ 5 ];
 } rg_client_rec_t;
 
 _Static_assert( sizeof(rg_client_rec_t)==256UL, "client record" );
@@ -113,10 +115,10 @@ static inline uint64_t rg_op_sb   ( uint64_t w ) { return (w>>17)<<9; }
 
 #define RG_OP_NONE      (0UL)
 #define RG_OP_POP       (1UL) /* marking sb on top of the stack at where, then popping it */
-#define RG_OP_PUSH      (2UL) /* pushing the marked sb onto the stack at where, then unmarking */
+#define RG_OP_PUSH      (2UL) /* pushing the marked sb onto the stack at where (or marking it there), then unmarking */
 #define RG_OP_SLOT      (3UL) /* marking sb in the active slot where, putting it there or taking it out */
-#define RG_OP_REVIVE    (4UL) /* marking sb while setting a bit in it (it was full) */
-#define RG_OP_CREATE    (5UL) /* a new superblock in free slot where of the marked sb */
+#define RG_OP_REVIVE    (4UL) /* marking sb out of every container: setting a bit in a full one, or taking over a dead client's */
+#define RG_OP_CREATE    (5UL) /* (the made word) a new superblock in slot where of sb */
 #define RG_OP_DESTROY   (6UL) /* returning the marked, empty sb to its parent */
 #define RG_OP_VOLUME    (7UL) /* taking the volume of sb (its class-31 superblock) from the pool */
 

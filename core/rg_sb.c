@@ -153,7 +153,7 @@ rg_sb_new( rg_groove_t * g,
     return rg_err( RG_ERR_CORRUPT, "new class %lu superblock at bad offset %#lx", c, s );
   /* the child's header before the claim that makes it reachable:
      a survivor finds it in the parent's free slot and clears it */
-  if( (err = rg_client_op( g, RG_OP_CREATE, p, x )) ) return err;
+  if( (err = rg_client_made( g, p, x )) ) return err;
   if( (err = rg_sb_format( g, s, c, x )) ) return err;
   if( (err = rg_mem_write( g->mem, p + RG_SB_OWNER_OFF + 4UL*x, &(uint32_t){ (uint32_t)g->owner }, 4UL )) ) return err;
   if( (err = rg_sb_claim( g, parent, p, pslot, b, &pf )) ) return err;
@@ -365,8 +365,8 @@ rg_sb_reclaim( rg_groove_t * g,
   if( wide ) return rg_sb_reclaim_wide( g, c, wide );
   if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
   uint64_t w = rg_groove_active_off( g, c ), s;
-  int err = rg_mem_load( g->mem, w, &s );
-  if( !err && s && !(err = rg_sb_read_meta( g, s, c, meta )) && meta[2]==full ) {
+  int moved = 0, err = rg_mem_load( g->mem, w, &s );
+  if( !err && s && !(err = rg_sb_read_meta( g, w, s, s, c, meta, &moved )) && !moved && meta[2]==full ) {
     if( !(err = rg_slot_take( g, w, c, &sb, &f )) && sb ) {
       if( rg_sb_free_bits( f )==full ) err = rg_slot_drop( g, w, sb );
       err = err ? err : rg_sb_free_bits( f )==full ? rg_sb_destroy( g, c, sb ) : rg_sb_release( g, c, sb, w );
@@ -377,7 +377,7 @@ rg_sb_reclaim( rg_groove_t * g,
     uint64_t top;
     if( (err = rg_mem_load( g->mem, stk, &top )) ) break;
     if( !rg_stk_off( top ) ) break;
-    if( (err = rg_sb_read_meta( g, rg_stk_off( top ), c, meta )) ) break;
+    if( (err = rg_sb_read_meta( g, stk, top, rg_stk_off( top ), c, meta, &moved )) || moved ) break;
     if( meta[2]!=full ) break; /* not empty, or held: leave the stack alone */
     if( (err = rg_stk_pop_marked( g, stk, c, &sb, &f )) || !sb ) break;
     err = rg_sb_free_bits( f )==full ? rg_sb_destroy( g, c, sb ) : rg_sb_release( g, c, sb, 0UL );
@@ -419,36 +419,57 @@ rg_trim_slot( rg_groove_t * g,
   return rg_sb_destroy( g, c, sb );
 }
 
+/* rg_trim_stack destroys the empty superblocks of a stack.  Shallow, it
+   stops at the first that is not empty (or is held).  Deep, it pops
+   every superblock it can, sets the others aside on a chain its record
+   names (their links: a survivor of this join finds them all) and
+   pushes them back, in their order, after. */
+
 static int
 rg_trim_stack( rg_groove_t * g,
                uint64_t      c,
                uint64_t      stk,
+               int           deep,
                uint64_t *    trimmed ) {
-  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt );
-  uint64_t keep[ 256 ], keep_cnt = 0UL;
+  uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), meta[ RG_SB_META_WORDS ], head = 0UL, sb, f;
   int err = RG_SUCCESS;
-  for(;;) { /* pop all it can; the ones it keeps go back after */
-    uint64_t sb, f;
+  for(;;) {
+    uint64_t top;
+    int moved;
+    if( (err = rg_mem_load( g->mem, stk, &top )) || !rg_stk_off( top ) ) break;
+    if( (err = rg_sb_read_meta( g, stk, top, rg_stk_off( top ), c, meta, &moved )) ) break;
+    if( moved ) continue;
+    if( !deep && meta[2]!=full ) break;
     if( (err = rg_stk_pop_marked( g, stk, c, &sb, &f )) || !sb ) break;
-    if( rg_sb_free_bits( f )==full ) { (*trimmed)++; if( (err = rg_sb_destroy( g, c, sb )) ) break; continue; }
-    if( keep_cnt==sizeof(keep)/sizeof(keep[0]) ) { err = rg_sb_release( g, c, sb, 0UL ); break; }
-    keep[ keep_cnt++ ] = sb;
+    if( rg_sb_free_bits( f )==full ) {
+      (*trimmed)++;
+      if( (err = rg_sb_destroy( g, c, sb )) ) break;
+      continue;
+    }
+    if( !deep ) { err = rg_sb_release( g, c, sb, 0UL ); break; }
+    if( (err = rg_mem_store( g->mem, sb + RG_SB_INFO_OFF, head )) ) break;
+    if( (err = rg_client_aside( g, sb )) ) break;
+    head = sb;
   }
-  for( uint64_t i=keep_cnt; i; i-- ) { /* in their old order */
-    uint64_t f = 0UL;
-    int e = rg_stk_push_marked( g, stk, keep[ i-1UL ] );
-    if( !e ) e = rg_sb_unmark( g, keep[ i-1UL ], g->me, &f );
-    if( !err ) err = e;
+  while( head ) { /* named by the op before the chain lets go of it */
+    uint64_t next;
+    int e = rg_mem_load( g->mem, head + RG_SB_INFO_OFF, &next );
+    if( !e ) e = rg_client_op( g, RG_OP_PUSH, head, stk );
+    if( !e ) e = rg_client_aside( g, next );
+    if( !e ) e = rg_stk_push_marked( g, stk, head );
+    if( !e ) { f = 0UL; e = rg_sb_unmark( g, head, g->me, &f ); }
+    if( e ) return err ? err : e;
+    head = next;
   }
   if( !err ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
   return err;
 }
 
 /* rg_trim_groups destroys the empty superblocks in the containers of
-   the concurrency groups of every class: all of them, or (all 0) this
-   join's own group of the held classes and every group of the others
-   (the classes parents belong to, whose superblocks any group may have
-   put back: 139 slots and stacks in all). */
+   the concurrency groups of every class: all of them, each stack deep,
+   or (all 0) the tops of this join's own group of the held classes and
+   of every group of the others (the classes parents belong to, whose
+   superblocks any group may have put back: 139 slots and stacks). */
 
 static int
 rg_trim_groups( rg_groove_t * g,
@@ -460,7 +481,7 @@ rg_trim_groups( rg_groove_t * g,
     for( uint64_t cg=0UL; !err && cg<=rg_groove_szc_cfg[ c ].cgroup_mask; cg++ ) {
       if( !all && c<RG_GROOVE_HELD_SZC_CNT && cg!=mine ) continue;
       err = rg_trim_slot( g, c, rg_groove_active_cg_off( g, c, cg ), n );
-      if( !err ) err = rg_trim_stack( g, c, rg_groove_inactive_cg_off( g, c, cg ), n );
+      if( !err ) err = rg_trim_stack( g, c, rg_groove_inactive_cg_off( g, c, cg ), all, n );
     }
   }
   return err;

@@ -20,19 +20,31 @@
 
 #include "rg_groove_private.h"
 
+/* rg_sb_read_meta reads the metadata words of the class-c superblock sb,
+   just found in the container word at where (which held seen).  A
+   superblock taken, emptied and destroyed between that look and this
+   read fails its check without being damaged: *moved is set when the
+   container no longer holds seen, and only a superblock still there is
+   reported damaged. */
+
 int
 rg_sb_read_meta( rg_groove_t const * g,
+                 uint64_t            where,
+                 uint64_t            seen,
                  uint64_t            sb,
                  uint64_t            c,
-                 uint64_t *          meta ) {
+                 uint64_t *          meta,
+                 int *               moved ) {
+  *moved = 0;
   if( !rg_groove_sb_in_range( g, sb ) )
     return rg_err( RG_ERR_CORRUPT, "a class %lu superblock offset %#lx in circulation is outside the volumes", c, sb );
   int err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
-  if( err ) return err;
-  if( !rg_sb_meta_ok( g, sb, c, meta ) )
-    return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is damaged (bits %#lx free %#lx check %#lx)",
-                   c, sb, meta[0], meta[2], meta[3] );
-  return RG_SUCCESS;
+  if( err || rg_sb_meta_ok( g, sb, c, meta ) ) return err;
+  uint64_t now;
+  if( (err = rg_mem_load( g->mem, where, &now )) ) return err;
+  if( now!=seen ) { *moved = 1; return RG_SUCCESS; }
+  return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is damaged (bits %#lx free %#lx check %#lx)",
+                 c, sb, meta[0], meta[2], meta[3] );
 }
 
 /* rg_sb_heads reads the first header word of every slot of sb (class
@@ -109,8 +121,8 @@ rg_sb_unmark( rg_groove_t * g,
 /* Active slots **********************************************************/
 
 /* rg_slot_take marks, where it sits, the class-c superblock in the
-   active slot at slot.  *sb is 0 when the slot is empty or its
-   superblock is held by someone else. */
+   active slot at slot.  *sb is 0 when the slot is empty, its
+   superblock is held by someone else, or it changed while looked at. */
 
 int
 rg_slot_take( rg_groove_t * g,
@@ -119,10 +131,11 @@ rg_slot_take( rg_groove_t * g,
               uint64_t *    sb,
               uint64_t *    free_word ) {
   uint64_t s, meta[ RG_SB_META_WORDS ];
+  int moved;
   *sb = 0UL;
   int err = rg_mem_load( g->mem, slot, &s );
   if( err || !s ) return err;
-  if( (err = rg_sb_read_meta( g, s, c, meta )) ) return err;
+  if( (err = rg_sb_read_meta( g, slot, s, s, c, meta, &moved )) || moved ) return err;
   if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy: someone holds it in place */
   if( !rg_sb_free_bits( meta[2] ) ) { /* taken, filled and dropped since the slot was read, or damage */
     uint64_t now;
@@ -210,10 +223,12 @@ rg_stk_pop_marked( rg_groove_t * g,
   *sb = 0UL;
   for(;;) {
     uint64_t w, meta[ RG_SB_META_WORDS ];
+    int moved;
     int err = rg_mem_load( m, stk, &w );
     if( err || !rg_stk_off( w ) ) return err;
     uint64_t top = rg_stk_off( w );
-    if( (err = rg_sb_read_meta( g, top, c, meta )) ) return err;
+    if( (err = rg_sb_read_meta( g, stk, w, top, c, meta, &moved )) ) return err;
+    if( moved ) continue;
     if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy */
     if( !rg_sb_free_bits( meta[2] ) ) { /* popped and filled since the top was read, or damage */
       uint64_t now;

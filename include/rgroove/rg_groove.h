@@ -375,7 +375,9 @@ rg_groove_flush( rg_groove_t * join );
 /* rg_groove_trim returns every empty superblock it can find to its
    parent, and every emptied volume to the pool: it flushes the join,
    then takes the empty superblocks out of every active slot and
-   inactive stack (superblocks other joins hold stay).  *trimmed (if not
+   inactive stack (superblocks other joins hold stay; the others of a
+   stack are set aside meanwhile, so allocations racing it may make new
+   ones).  *trimmed (if not
    NULL) counts the superblocks it destroyed.  Returns like
    rg_groove_flush.  Safe concurrently with every other operation. */
 
@@ -557,7 +559,9 @@ rg_groove_recover_client( rg_groove_t *          join,
 
 /* rg_groove_recover_dead runs rg_groove_recover_client with
    RG_RECOVER_IF_DEAD on every live record with a process identity of
-   this host.  Returns RG_SUCCESS or the first error; rec sums. */
+   this host whose process is gone, then on every record left half
+   recovered by a recoverer that is gone.  Returns RG_SUCCESS or the
+   first error; rec sums. */
 
 int
 rg_groove_recover_dead( rg_groove_t *          join,

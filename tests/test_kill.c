@@ -1,0 +1,200 @@
+/* Online recovery under fire: client processes are SIGKILLed at random
+   moments (now and then in the middle of a trim) while two others keep
+   allocating, filling, checking and freeing their own objects on the
+   same pool.  After each death a third process recovers the dead
+   client's record online; at the end the survivors' objects are all
+   intact, nothing is left unaccounted (verify), the dead clients'
+   objects are freed by owner, and the pool verifies with no object
+   left.
+
+   test_kill [KILLS]; RG_TEST_TRANSPORT=loop runs it over loop:. */
+
+#include "rg_test.h"
+#include "rgroove/rgroove.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIVE_CNT  (512UL)
+#define VICTIM_MAX (1000UL)
+
+typedef struct {
+  uint64_t stop;
+  uint64_t ready;
+  uint64_t allocs[2], frees[2], errors[2], bad[2];
+  uint64_t owner[ VICTIM_MAX ];  /* each victim's owner id, written when it has joined */
+} shared_t;
+
+static shared_t * sh;
+static char       uri[ 128 ];
+
+static double
+now_s( void ) {
+  struct timespec ts;
+  clock_gettime( CLOCK_MONOTONIC, &ts );
+  return (double)ts.tv_sec + 1e-9*(double)ts.tv_nsec;
+}
+
+static uint8_t pat( uint64_t tag, uint64_t i ) { return (uint8_t)((tag>>((i & 7UL)*8UL)) ^ i); }
+
+static int
+fill( rg_pool_t * p, rg_gaddr_t a, uint64_t sz, uint64_t tag ) {
+  static __thread uint8_t buf[ 131072 ];
+  for( uint64_t i=0UL; i<sz; i++ ) buf[i] = pat( tag, i );
+  return rg_pool_write( p, a, buf, sz );
+}
+
+static int
+intact( rg_pool_t * p, rg_gaddr_t a ) {
+  static __thread uint8_t buf[ 131072 ];
+  rg_groove_obj_info_t info;
+  if( rg_pool_info( p, a, &info ) || info.sz>sizeof(buf) || rg_pool_read( p, a, buf, info.sz ) ) return 0;
+  for( uint64_t i=0UL; i<info.sz; i++ ) if( buf[i]!=pat( info.tag, i ) ) return 0;
+  return 1;
+}
+
+/* One random step: free a random live object (checking it, when asked)
+   or allocate 16 B..100 KB, mostly small; a victim trims the pool one
+   step in 1000. */
+
+static void
+step( rg_pool_t * p,
+      rg_gaddr_t * live,
+      uint64_t *   s,
+      int          check,
+      int          trims,
+      uint64_t *   allocs,
+      uint64_t *   frees,
+      uint64_t *   errors,
+      uint64_t *   bad ) {
+  uint64_t k = rg_test_rand( s ) % LIVE_CNT;
+  if( trims && !(k % 1000UL) && rg_pool_trim( p, NULL ) ) (*errors)++;
+  if( live[k] ) {
+    if( check && !intact( p, live[k] ) ) (*bad)++;
+    if( rg_pool_free( p, live[k] ) ) (*errors)++; else (*frees)++;
+    live[k] = 0UL;
+    return;
+  }
+  uint64_t r = rg_test_rand( s ), sz = (r & 7UL) ? 16UL + (r>>8) % 4000UL : 16UL + (r>>8) % 100000UL;
+  uint64_t tag = rg_test_rand( s );
+  if( rg_pool_alloc( p, 0UL, sz, tag, &live[k] ) ) { (*errors)++; live[k] = 0UL; return; }
+  if( check && fill( p, live[k], sz, tag ) ) (*errors)++;
+  (*allocs)++;
+}
+
+static void
+survivor( int me ) {
+  rg_pool_t * p = rg_pool_open( uri, 100UL + (uint64_t)me, NULL );
+  if( !p ) _exit( 3 );
+  static rg_gaddr_t live[ LIVE_CNT ];
+  uint64_t s = 77UL + (uint64_t)me;
+  __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL );
+  while( !__atomic_load_n( &sh->stop, __ATOMIC_ACQUIRE ) )
+    step( p, live, &s, 1, 0, &sh->allocs[me], &sh->frees[me], &sh->errors[me], &sh->bad[me] );
+  for( uint64_t k=0UL; k<LIVE_CNT; k++ ) if( live[k] ) {
+    if( !intact( p, live[k] ) ) sh->bad[me]++;
+    if( rg_pool_free( p, live[k] ) ) sh->errors[me]++; else sh->frees[me]++;
+  }
+  rg_pool_close( p );
+  _exit( 0 );
+}
+
+static void
+victim( uint64_t v ) {
+  rg_pool_t * p = rg_pool_open( uri, 200UL + v, NULL );
+  if( !p ) _exit( 3 );
+  static rg_gaddr_t live[ LIVE_CNT ];
+  uint64_t s = 1000UL + v, a = 0UL, f = 0UL, e = 0UL, b = 0UL;
+  __atomic_store_n( &sh->owner[v], rg_pool_owner( p, 0UL ), __ATOMIC_RELEASE );
+  for(;;) step( p, live, &s, 0, 1, &a, &f, &e, &b ); /* until it is killed */
+}
+
+static int cmp_double( void const * x, void const * y ) { double a = *(double const *)x, b = *(double const *)y; return (a>b) - (a<b); }
+
+static uint64_t kill_cnt = 100UL;
+
+static void
+test_kills_recovered_online( void ) {
+  char const * t = getenv( "RG_TEST_TRANSPORT" );
+  snprintf( uri, sizeof(uri), "%sshm:/rgroove-kill-%d", t && !strcmp( t, "loop" ) ? "loop:" : "", (int)getpid() );
+  rg_pool_t * pool = rg_pool_create( uri, 2UL, 2UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
+  pid_t surv[2];
+  for( int i=0; i<2; i++ ) { surv[i] = fork(); if( !surv[i] ) survivor( i ); }
+  while( __atomic_load_n( &sh->ready, __ATOMIC_ACQUIRE )<2UL ) usleep( 1000 );
+
+  static double took[ VICTIM_MAX ];
+  uint64_t s = 4242UL, in_doubt = 0UL, recovered = 0UL, slots = 0UL, back = 0UL;
+  for( uint64_t v=0UL; v<kill_cnt; v++ ) {
+    pid_t pid = fork();
+    if( !pid ) victim( v );
+    while( !__atomic_load_n( &sh->owner[v], __ATOMIC_ACQUIRE ) ) usleep( 200 );
+    usleep( (useconds_t)(1000UL + rg_test_rand( &s ) % 20000UL) ); /* 1 to 21 ms of work */
+    kill( pid, SIGKILL );
+    waitpid( pid, NULL, 0 );
+    double t0 = now_s();
+    rg_groove_recovery_t rec = {0};
+    int err = rg_pool_recover_dead( pool, &rec );
+    took[v] = now_s() - t0;
+    if( err && err!=RG_ERR_AGAIN ) printf( "\n  kill %lu: recovery failed: %s\n", v, rg_errmsg() );
+    CU_ASSERT( !err || err==RG_ERR_AGAIN );
+    CU_ASSERT_EQUAL( rec.clients, 1UL );
+    recovered += rec.clients;
+    in_doubt  += rec.in_doubt;
+    slots     += rec.slots_freed;
+    back      += rec.superblocks_recirculated;
+  }
+  __atomic_store_n( &sh->stop, 1UL, __ATOMIC_RELEASE );
+  for( int i=0; i<2; i++ ) {
+    int status = -1;
+    waitpid( surv[i], &status, 0 );
+    CU_ASSERT( WIFEXITED( status ) && !WEXITSTATUS( status ) );
+    printf( "\n  survivor %d: %lu allocs, %lu frees, %lu errors, %lu objects not intact", i, sh->allocs[i], sh->frees[i], sh->errors[i], sh->bad[i] );
+    CU_ASSERT_EQUAL( sh->errors[i], 0UL );
+    CU_ASSERT_EQUAL( sh->bad[i], 0UL );
+    CU_ASSERT_EQUAL( sh->allocs[i], sh->frees[i] );
+  }
+  qsort( took, kill_cnt, sizeof(double), cmp_double );
+  printf( "\n  %lu clients killed, %lu recovered online: %lu superblocks put back, %lu interrupted operations finished,"
+          " %lu item(s) left in doubt;\n  death to repaired: median %.2f ms, max %.2f ms\n",
+          kill_cnt, recovered, back, slots, in_doubt, 1e3*took[ kill_cnt/2UL ], 1e3*took[ kill_cnt-1UL ] );
+
+  int verdict = rg_pool_verify( pool );
+  if( verdict ) printf( "  before freeing the dead clients' objects: %s\n", rg_errmsg() );
+  CU_ASSERT_EQUAL( verdict, in_doubt ? RG_ERR_AGAIN : RG_SUCCESS );
+  if( in_doubt ) { /* the quiet pass: nobody is attached but this handle now */
+    rg_groove_recovery_t rec = {0};
+    CU_ASSERT_EQUAL( rg_pool_recover( pool, 0, &rec ), RG_SUCCESS );
+    printf( "  quiet recovery: %lu superblocks, %lu volumes put back\n", rec.superblocks_recirculated, rec.volumes_released );
+  }
+  uint64_t freed = 0UL, sum = 0UL;
+  for( uint64_t v=0UL; v<kill_cnt; v++ ) {
+    CU_ASSERT_EQUAL( rg_pool_free_owner( pool, sh->owner[v], 0UL, 0, &freed ), RG_SUCCESS );
+    sum += freed;
+  }
+  printf( "  freed %lu objects the dead clients had allocated\n", sum );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_usage( pool, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  rg_pool_close( pool );
+  CU_ASSERT_EQUAL( rg_pool_unlink( uri ), RG_SUCCESS );
+}
+
+int
+main( int     argc,
+      char ** argv ) {
+  if( argc>1 ) kill_cnt = strtoul( argv[1], NULL, 0 );
+  if( !kill_cnt || kill_cnt>VICTIM_MAX ) return 2;
+  sh = mmap( NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
+  if( sh==MAP_FAILED ) return 2;
+  static rg_test_t const tests[] = {
+    { "clients killed at random moments, recovered online", test_kills_recovered_online },
+    { NULL, NULL }
+  };
+  return rg_test_main( "kill", tests );
+}
