@@ -97,7 +97,7 @@ enum {
 };
 
 static field_t const row_field[ R_CNT ] = {
-  [R_OP]           = { "op",                   "#op",             10, 0 },
+  [R_OP]           = { "op",                   "#op",             12, 0 },
   [R_IMPL]         = { "impl",                 "impl",             7, 0 },
   [R_BYTES]        = { "bytes",                "bytes",            7, 0 },
   [R_SIZE]         = { "size",                 NULL,               0, 0 },

@@ -13,7 +13,6 @@
 #include "base/rg_opt.h"
 
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,8 +388,9 @@ usage( FILE * f ) {
     "  -p, --pool URI        measure this pool instead of the local table\n"
     "  -i, --iters N         timed operations per row (rate rows: per worker per\n"
     "                        run; default 1000000 locally)\n"
-    "  -d, --duration SECS   run each row for about SECS seconds instead (default 1\n"
-    "                        with --pool)\n"
+    "  -d, --duration SECS   run each row for about SECS seconds instead, its\n"
+    "                        iterations chosen by a trial (default 1 with --pool;\n"
+    "                        latency rows time at most %lu operations)\n"
     "  -r, --runs N          runs per rate row (default 5, at most %lu)\n"
     "  -w, --workers N       local: N threads and N processes; --pool: rate rows for\n"
     "                        1..N threads (default 2, at most %lu)\n"
@@ -403,7 +403,7 @@ usage( FILE * f ) {
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 done, 1 a row or an output failed, 2 bad options.\n",
-    LIVE_LOCAL, LIVE_REMOTE, RG_BENCH_RUN_MAX, RG_BENCH_WORKER_MAX );
+    LIVE_LOCAL, LIVE_REMOTE, RG_BENCH_LAT_ITER_MAX, RG_BENCH_RUN_MAX, RG_BENCH_WORKER_MAX );
 }
 
 static int
