@@ -11,7 +11,8 @@
        "error":    null | "what failed"
      }
 
-   SETUP (the table's '#' block; rg_bench_setup_t says more):
+   SETUP (the table's '#' block; rg_bench_setup_t says more; in CSV
+   each is a column setup_NAME on every row):
      "tool" "rgroove-bench", "version" string, "date" string (UTC, ISO 8601),
      "host" string, "pool" string (URI), "transport" string,
      "transport_summary" string, "remote" bool, "created" bool,
@@ -21,7 +22,8 @@
      number, "warmup_latency" number, "warmup_rate_max" number,
      "live_objects" number, "random_bytes" "16-8192", "rows_planned" number.
 
-   ROW (a row of the table, same names in CSV; times in microseconds;
+   ROW (a row of the table, whose mode column says "procs"; the same
+   names in CSV; times in microseconds;
    an "operation" is what "op" names: one CAS, one alloc+free pair, one
    random step, ...):
      "op" string, "impl" "rgroove"|"malloc", "bytes" string (as printed),
@@ -40,7 +42,8 @@
      "atomics_per_op" (cas + faa), "cas_per_op", "cas_failed_per_op",
      "faa_per_op", "doorbells_per_op", "bytes_read_per_op",
      "bytes_written_per_op"; "round_trips_alloc", "round_trips_free"
-     number|null (per alloc and per free of a pair; null: not split).
+     number|null (per alloc and per free of an alloc+free pair or a
+     random step; null: not split).
 
    A number undefined for a row is null; a consumer must accept null
    for every number but "runs", "iters", "workers" and "ops_counted". */
