@@ -1,501 +1,534 @@
-/* rgroove-bench: alloc+free cost of an rgroove pool beside glibc malloc,
-   printed as a perftest-style table. */
+/* rgroove-bench: what an rgroove pool's operations cost, as one table
+   (perftest's layout and setup block), and as JSON and CSV.
 
-#include "rgroove/rgroove.h"
+   Without --pool: alloc+free pairs and random steps on a local shm pool
+   with 1 thread, N threads and N processes, beside glibc malloc.  With
+   --pool URI (verbs://, ucx://, loop:anon, ...): latency rows on one
+   connection, then rate rows with 1..N threads.  The rows are the
+   tables below: a new row is a line there. */
+
+#include "rg_bench_lat.h"
+#include "rg_bench_out.h"
+#include "rg_bench_work.h"
+#include "base/rg_opt.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#define LIVE_CNT    (4096UL) /* live objects per worker in the random workload */
-#define WARMUP_CNT  (16UL*LIVE_CNT) /* untimed steps per worker before each run, at most --iters */
-#define WORKER_MAX  (64UL)
-#define RUN_MAX     (101UL)
+#define PROG        "rgroove-bench"
+#define LIVE_LOCAL  (4096UL) /* live objects per worker, random workload, local */
+#define LIVE_REMOTE (256UL)  /* the same over a remote pool: every step is round trips */
+#define SIZE_MAX_CNT (16UL)
 
 typedef struct {
-  char const * uri;      /* the rgroove pool, NULL for malloc */
-  uint64_t     size;     /* fixed size, or 0 for the random workload */
-  uint64_t     iters;    /* pairs or steps per worker */
-} job_t;
+  char const * pool;       /* --pool, NULL: the local table */
+  uint64_t     iters;      /* 0: --duration */
+  uint64_t     duration;
+  uint64_t     runs;
+  uint64_t     workers;
+  uint64_t     size[ SIZE_MAX_CNT ];
+  uint64_t     size_cnt;
+  int          malloc_rows;
+  int          quiet;
+  char const * json;
+  char const * csv;
+} opts_t;
 
-/* Per worker results live in shared memory so forked workers can report. */
-
-typedef struct {
-  uint64_t start_gate;            /* workers spin until this is set */
-  uint64_t ready;
-  double   ns[ WORKER_MAX ];      /* elapsed per worker */
-  int      err[ WORKER_MAX ];
-} shared_t;
-
-static shared_t * sh;
-
-static double
-now_ns( void ) {
-  struct timespec ts;
-  clock_gettime( CLOCK_MONOTONIC, &ts );
-  return (double)ts.tv_sec*1e9 + (double)ts.tv_nsec;
-}
-
-static uint64_t
-rnd( uint64_t * s ) {
-  uint64_t x = *s;
-  x ^= x>>12; x ^= x<<25; x ^= x>>27;
-  *s = x;
-  return x*0x2545f4914f6cdd1dUL;
-}
-
-/* An allocator under test: rgroove pool handle or malloc. */
-
-typedef struct {
-  rg_pool_t * pool;
-} alloc_t;
-
-static inline int
-do_alloc( alloc_t * a, uint64_t sz, uint64_t * out ) {
-  if( a->pool ) return rg_pool_alloc( a->pool, 0UL, sz, 0UL, out );
-  void * p = malloc( sz );
-  *out = (uint64_t)(uintptr_t)p;
-  return p ? 0 : RG_ERR_FULL;
-}
-
-static inline int
-do_free( alloc_t * a, uint64_t obj ) {
-  if( a->pool ) return rg_pool_free( a->pool, obj );
-  free( (void *)(uintptr_t)obj );
-  return 0;
-}
-
-static void
-wait_gate( void ) {
-  __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL );
-  while( !__atomic_load_n( &sh->start_gate, __ATOMIC_ACQUIRE ) ) ;
-}
-
-/* run_steps runs n pairs (fixed size) or n random steps over live. */
+/* Units of work of rate rows (rg_bench_work.h) *************************/
 
 static int
-run_steps( job_t const * job,
-           alloc_t *     a,
-           uint64_t *    live,
-           uint64_t *    s,
-           uint64_t      n ) {
-  int err = 0;
-  if( job->size ) {
-    uint64_t obj;
-    for( uint64_t i=0UL; i<n && !err; i++ ) {
-      err = do_alloc( a, job->size, &obj );
-      if( !err ) err = do_free( a, obj );
-    }
-  } else {
-    for( uint64_t i=0UL; i<n && !err; i++ ) {
-      uint64_t r = rnd( s ), k = r % LIVE_CNT;
-      err = do_free( a, live[k] );
-      if( !err ) err = do_alloc( a, 16UL + (r>>32) % 8177UL, &live[k] );
-    }
+unit_pairs_run( rg_bench_worker_t * w,
+                uint64_t            n ) {
+  uint64_t obj;
+  for( uint64_t i=0UL; i<n; i++ ) {
+    int err = rg_bench_alloc( w, w->size, &obj );
+    if( !err ) err = rg_bench_free( w, obj );
+    if( err ) return err;
   }
-  return err;
-}
-
-/* run_worker runs the job on one worker and records its elapsed time.
-   Untimed warm-up steps first (as perftest does), so that first touches
-   of pages and cold caches stay out of the timed loop. */
-
-static void
-run_worker( job_t const * job,
-            uint64_t      w,
-            rg_pool_t *   pool ) {
-  alloc_t a = { pool };
-  uint64_t s = 0x9e3779b97f4a7c15UL*(w + 1UL);
-  int err = 0;
-  uint64_t * live = NULL;
-  if( !job->size ) { /* random workload: fill LIVE_CNT objects first */
-    live = malloc( LIVE_CNT*sizeof(uint64_t) );
-    for( uint64_t i=0UL; i<LIVE_CNT && !err; i++ ) err = do_alloc( &a, 16UL + rnd( &s ) % 8177UL, &live[i] );
-  }
-  if( !err ) err = run_steps( job, &a, live, &s, job->iters<WARMUP_CNT ? job->iters : WARMUP_CNT );
-  wait_gate();
-  double t0 = now_ns();
-  if( !err ) err = run_steps( job, &a, live, &s, job->iters );
-  sh->ns[w]  = now_ns() - t0;
-  sh->err[w] = err;
-  if( live ) {
-    for( uint64_t i=0UL; i<LIVE_CNT; i++ ) do_free( &a, live[i] );
-    free( live );
-  }
-}
-
-typedef struct { job_t const * job; uint64_t w; rg_pool_t * pool; } thread_arg_t;
-
-static void *
-thread_main( void * p ) {
-  thread_arg_t * t = p;
-  run_worker( t->job, t->w, t->pool );
-  return NULL;
-}
-
-/* run_once runs the job on `workers` threads or processes and returns
-   the mean elapsed ns per operation per worker (NaN on error). */
-
-static double
-run_once( job_t const * job,
-          uint64_t      workers,
-          int           procs,
-          rg_pool_t *   pool ) {
-  memset( sh, 0, sizeof(*sh) );
-  pthread_t    tid[ WORKER_MAX ];
-  pid_t        pid[ WORKER_MAX ];
-  thread_arg_t arg[ WORKER_MAX ];
-  for( uint64_t w=0UL; w<workers; w++ ) {
-    if( procs ) {
-      pid[w] = fork();
-      if( !pid[w] ) {
-        rg_pool_t * mine = job->uri ? rg_pool_open( job->uri, w + 1UL, NULL ) : NULL;
-        if( job->uri && !mine ) { sh->err[w] = RG_ERR_IO; __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL ); _exit( 1 ); }
-        run_worker( job, w, mine );
-        if( mine ) rg_pool_close( mine );
-        _exit( 0 );
-      }
-    } else {
-      arg[w] = (thread_arg_t){ job, w, job->uri ? rg_pool_dup( pool, w + 1UL, NULL ) : NULL };
-      pthread_create( &tid[w], NULL, thread_main, &arg[w] );
-    }
-  }
-  while( __atomic_load_n( &sh->ready, __ATOMIC_ACQUIRE )<workers ) usleep( 100 );
-  __atomic_store_n( &sh->start_gate, 1UL, __ATOMIC_RELEASE );
-  for( uint64_t w=0UL; w<workers; w++ ) {
-    if( procs ) waitpid( pid[w], NULL, 0 );
-    else { pthread_join( tid[w], NULL ); if( arg[w].pool ) rg_pool_close( arg[w].pool ); }
-  }
-  double sum = 0.0;
-  for( uint64_t w=0UL; w<workers; w++ ) {
-    if( sh->err[w] ) { fprintf( stderr, "worker %lu failed: %s\n", w, rg_strerror( sh->err[w] ) ); return -1.0; }
-    sum += sh->ns[w];
-  }
-  return sum/(double)workers/(double)job->iters;
-}
-
-static int
-cmp_double( void const * a, void const * b ) {
-  double x = *(double const *)a, y = *(double const *)b;
-  return (x>y) - (x<y);
-}
-
-typedef struct { double med, min, max; } stat_t;
-
-static int
-measure( job_t const * job, uint64_t workers, int procs, rg_pool_t * pool, uint64_t runs, stat_t * st ) {
-  double v[ RUN_MAX ];
-  for( uint64_t r=0UL; r<runs; r++ ) if( (v[r] = run_once( job, workers, procs, pool ))<0.0 ) return -1;
-  qsort( v, runs, sizeof(double), cmp_double );
-  *st = (stat_t){ v[ runs/2UL ], v[0], v[ runs-1UL ] };
-  return 0;
-}
-
-
-/* Remote pools (--pool verbs://...) ************************************/
-
-typedef struct { double min, max, typical, avg, stdev, p99; } lat_t;
-
-static lat_t
-lat_stats( double * us,
-           uint64_t n ) {
-  qsort( us, n, sizeof(double), cmp_double );
-  double sum = 0.0, sq = 0.0;
-  for( uint64_t i=0UL; i<n; i++ ) sum += us[i];
-  double avg = sum/(double)n;
-  for( uint64_t i=0UL; i<n; i++ ) sq += (us[i]-avg)*(us[i]-avg);
-  lat_t l = { us[0], us[n-1UL], us[n/2UL], avg, 0.0, us[ (n*99UL)/100UL ] };
-  l.stdev = n>1UL ? __builtin_sqrt( sq/(double)(n-1UL) ) : 0.0;
-  return l;
-}
-
-static void
-lat_print( char const * op,
-           char const * bytes,
-           uint64_t     n,
-           lat_t        l,
-           char const * extra ) {
-  printf( "%-12s %8s %11lu %11.2f %11.2f %15.2f %11.2f %13.2f %9.2f  %s\n",
-          op, bytes, n, l.min, l.max, l.typical, l.avg, l.stdev, l.p99, extra );
-}
-
-static uint64_t rts( rg_pool_t * p ) { rg_mem_stats_t st; rg_pool_stats( p, &st ); return st.round_trips; }
-
-/* remote_atomics: raw CAS and FAA round trips on a word of an object of
-   our own, so the allocator's words are not disturbed. */
-
-static int
-remote_atomics( rg_pool_t * pool,
-                rg_gaddr_t  scratch,
-                uint64_t    iters,
-                double *    us,
-                lat_t *     cas,
-                lat_t *     faa ) {
-  rg_mem_t const * m = rg_groove_mem( rg_pool_groove( pool ) );
-  uint64_t off = rg_gaddr_off( scratch ), old = 0UL;
-  rg_pool_write( pool, scratch, &old, 8UL );
-  for( uint64_t i=0UL; i<iters; i++ ) {
-    double t0 = now_ns();
-    if( rg_mem_cas( m, off, old, old + 1UL, &old ) ) return -1;
-    us[i] = (now_ns() - t0)/1e3;
-    old++;
-  }
-  *cas = lat_stats( us, iters );
-  for( uint64_t i=0UL; i<iters; i++ ) {
-    double t0 = now_ns();
-    if( rg_mem_faa( m, off, 1UL, &old ) ) return -1;
-    us[i] = (now_ns() - t0)/1e3;
-  }
-  *faa = lat_stats( us, iters );
   return RG_SUCCESS;
 }
 
-/* remote_pairs: alloc+free of size bytes, timed one by one after a
-   warm-up, with the round trips of each half counted separately. */
+static uint64_t
+random_size( uint64_t r ) {
+  return 16UL + r % 8177UL; /* 16..8192 bytes */
+}
 
 static int
-remote_pairs( rg_pool_t * pool,
-              uint64_t    size,
-              uint64_t    iters,
-              double *    us,
-              lat_t *     lat,
-              double *    rt_alloc,
-              double *    rt_free ) {
+unit_random_init( rg_bench_worker_t * w ) {
+  if( !(w->live = malloc( w->live_cnt*sizeof(uint64_t) )) ) return RG_ERR_FULL;
+  for( uint64_t i=0UL; i<w->live_cnt; i++ ) {
+    int err = rg_bench_alloc( w, random_size( rg_bench_rnd( &w->rng ) ), &w->live[i] );
+    if( err ) {
+      while( i ) rg_bench_free( w, w->live[ --i ] );
+      free( w->live );
+      w->live = NULL;
+      return err;
+    }
+  }
+  return RG_SUCCESS;
+}
+
+static int
+unit_random_run( rg_bench_worker_t * w,
+                 uint64_t            n ) {
+  for( uint64_t i=0UL; i<n; i++ ) {
+    uint64_t r = rg_bench_rnd( &w->rng ), k = r % w->live_cnt;
+    int err = rg_bench_free( w, w->live[k] );
+    if( !err ) err = rg_bench_alloc( w, random_size( r>>32 ), &w->live[k] );
+    if( err ) { w->live[k] = 0UL; return err; }
+  }
+  return RG_SUCCESS;
+}
+
+static void
+unit_random_fini( rg_bench_worker_t * w ) {
+  for( uint64_t i=0UL; i<w->live_cnt; i++ ) if( w->live[i] ) rg_bench_free( w, w->live[i] );
+  free( w->live );
+  w->live = NULL;
+}
+
+static rg_bench_unit_t const unit_pairs  = { NULL, unit_pairs_run, NULL };
+static rg_bench_unit_t const unit_random = { unit_random_init, unit_random_run, unit_random_fini };
+
+/* Steps of latency rows (rg_bench_lat.h) *******************************/
+
+/* scratch: a word of an object of our own, so that raw atomics, reads
+   and writes leave the allocator's words alone. */
+
+static int
+scratch_init( rg_bench_lat_t * c ) {
+  int err = rg_pool_alloc( c->pool, 64UL, 64UL, 0UL, &c->scratch );
+  memset( c->word, 0, sizeof(c->word) );
+  if( !err && (err = rg_pool_write( c->pool, c->scratch, c->word, sizeof(c->word) )) ) rg_pool_free( c->pool, c->scratch );
+  return err;
+}
+
+static void
+scratch_fini( rg_bench_lat_t * c ) {
+  rg_pool_free( c->pool, c->scratch );
+}
+
+static int
+step_cas( rg_bench_lat_t * c ) { /* a CAS that succeeds: cmp is the word's value */
+  uint64_t found;
+  int err = rg_mem_cas( c->mem, rg_gaddr_off( c->scratch ), c->word[0], c->word[0] + 1UL, &found );
+  c->word[0] = found==c->word[0] ? found + 1UL : found;
+  return err;
+}
+
+static int
+step_faa( rg_bench_lat_t * c ) {
+  uint64_t old;
+  return rg_mem_faa( c->mem, rg_gaddr_off( c->scratch ), 1UL, &old );
+}
+
+static int
+step_read( rg_bench_lat_t * c ) { /* a superblock's metadata: the read the allocator does */
+  return rg_mem_read_words( c->mem, rg_gaddr_off( c->scratch ), c->word, 3UL );
+}
+
+static int
+step_write_cas( rg_bench_lat_t * c ) { /* a posted write published by a CAS: a header before its slot */
+  uint64_t off = rg_gaddr_off( c->scratch ), old, w[2] = { 1UL, 2UL };
+  int err = rg_mem_write_words( c->mem, off + 8UL, w, 2UL );
+  return err ? err : rg_mem_cas( c->mem, off, 0UL, 0UL, &old );
+}
+
+/* rts: the handle's round trips so far. */
+
+static uint64_t
+rts( rg_pool_t * pool ) {
+  rg_mem_stats_t st;
+  rg_pool_stats( pool, &st );
+  return st.round_trips;
+}
+
+static int
+step_pair( rg_bench_lat_t * c ) {
   rg_gaddr_t a;
-  for( int i=0; i<16; i++ ) if( rg_pool_alloc( pool, 0UL, size, 0UL, &a ) || rg_pool_free( pool, a ) ) return -1;
-  uint64_t ra = 0UL, rf = 0UL;
-  for( uint64_t i=0UL; i<iters; i++ ) {
-    uint64_t r0 = rts( pool );
-    double   t0 = now_ns();
-    if( rg_pool_alloc( pool, 0UL, size, 0UL, &a ) ) return -1;
-    uint64_t r1 = rts( pool );
-    if( rg_pool_free( pool, a ) ) return -1;
-    us[i] = (now_ns() - t0)/1e3;
-    ra += r1 - r0;
-    rf += rts( pool ) - r1;
-  }
-  *lat      = lat_stats( us, iters );
-  *rt_alloc = (double)ra/(double)iters;
-  *rt_free  = (double)rf/(double)iters;
-  return 0;
-}
-
-/* remote_random: the random workload with 256 live objects (a smaller
-   working set than locally: every step is network round trips). */
-
-static int
-remote_random( rg_pool_t * pool,
-               uint64_t    iters,
-               double *    us,
-               lat_t *     lat,
-               double *    rt_step ) {
-  enum { LIVE = 256 };
-  rg_gaddr_t live[ LIVE ];
-  uint64_t s = 12345UL;
-  for( int i=0; i<LIVE; i++ ) if( rg_pool_alloc( pool, 0UL, 16UL + rnd( &s ) % 8177UL, 0UL, &live[i] ) ) return -1;
-  uint64_t r0 = rts( pool );
-  for( uint64_t i=0UL; i<iters; i++ ) {
-    uint64_t r = rnd( &s ), k = r % LIVE;
-    double t0 = now_ns();
-    if( rg_pool_free( pool, live[k] ) || rg_pool_alloc( pool, 0UL, 16UL + (r>>32) % 8177UL, 0UL, &live[k] ) ) return -1;
-    us[i] = (now_ns() - t0)/1e3;
-  }
-  *rt_step = (double)(rts( pool ) - r0)/(double)iters;
-  *lat     = lat_stats( us, iters );
-  for( int i=0; i<LIVE; i++ ) rg_pool_free( pool, live[i] );
-  return 0;
-}
-
-/* remote_throughput: workers threads, each with its own connection
-   (threads, not forked processes: librdmacm's device handles do not
-   survive a fork), doing 64-byte alloc+free pairs; total pairs/s. */
-
-static double
-remote_throughput( rg_pool_t *  pool,
-                   char const * uri,
-                   uint64_t     workers,
-                   uint64_t     iters ) {
-  job_t job = { uri, 64UL, iters };
-  double ns = run_once( &job, workers, 0, pool );
-  return ns>0.0 ? 1e9*(double)workers/ns : -1.0;
+  uint64_t r0 = rts( c->pool );
+  int err = rg_pool_alloc( c->pool, 0UL, c->size, 0UL, &a );
+  if( err ) return err;
+  uint64_t r1 = rts( c->pool );
+  err = rg_pool_free( c->pool, a );
+  c->rt_alloc += r1 - r0;
+  c->rt_free  += rts( c->pool ) - r1;
+  return err;
 }
 
 static int
-run_remote( char const * uri,
-            uint64_t     iters,
-            uint64_t     workers,
-            uint64_t *   sizes,
-            uint64_t     size_cnt ) {
-  int err;
-  rg_pool_t * pool = rg_pool_open( uri, 1UL, &err );
-  if( !pool ) { fprintf( stderr, "rgroove-bench: cannot open %s: %s\n", uri, rg_errmsg() ); return 1; }
-  double * us = malloc( iters*sizeof(double) );
-  printf( "# rgroove-bench: %s, one RC queue pair per client; paranoid checks %s\n", uri, RG_PARANOID ? "on" : "off" );
-  printf( "# every figure below comes from this run, on this connection; latencies in usec\n" );
-  printf( "%-12s %8s %11s %11s %11s %15s %11s %13s %9s  %s\n", "#op", "#bytes", "#iterations", "t_min[usec]", "t_max[usec]",
-          "t_typical[usec]", "t_avg[usec]", "t_stdev[usec]", "99%[usec]", "round trips" );
-  lat_t cas, faa, lat;
-  rg_gaddr_t scratch;
-  if( rg_pool_alloc( pool, 64UL, 64UL, 0UL, &scratch ) ) goto fail;
-  if( remote_atomics( pool, scratch, iters, us, &cas, &faa ) ) goto fail;
-  lat_print( "cas", "8", iters, cas, "1" );
-  lat_print( "faa", "8", iters, faa, "1" );
-  rg_mem_t const * m = rg_groove_mem( rg_pool_groove( pool ) );
-  uint64_t off = rg_gaddr_off( scratch ), word[3], old;
-  for( uint64_t i=0UL; i<iters; i++ ) { /* a superblock's metadata: the read the allocator does */
-    double t0 = now_ns();
-    if( rg_mem_read_words( m, off, word, 3UL ) ) goto fail;
-    us[i] = (now_ns() - t0)/1e3;
+random_init( rg_bench_lat_t * c ) {
+  if( !(c->live = malloc( c->live_cnt*sizeof(rg_gaddr_t) )) ) return RG_ERR_FULL;
+  c->rng = 12345UL;
+  for( uint64_t i=0UL; i<c->live_cnt; i++ ) {
+    int err = rg_pool_alloc( c->pool, 0UL, random_size( rg_bench_rnd( &c->rng ) ), 0UL, &c->live[i] );
+    if( err ) {
+      while( i ) rg_pool_free( c->pool, c->live[ --i ] );
+      free( c->live );
+      return err;
+    }
   }
-  lat_print( "read", "24", iters, lat_stats( us, iters ), "1" );
-  for( uint64_t i=0UL; i<iters; i++ ) { /* a posted write published by a CAS: the header before the slot */
-    double t0 = now_ns();
-    if( rg_mem_write_words( m, off + 8UL, word, 2UL ) || rg_mem_cas( m, off, 0UL, 0UL, &old ) ) goto fail;
-    us[i] = (now_ns() - t0)/1e3;
-  }
-  lat_print( "write+cas", "16+8", iters, lat_stats( us, iters ), "1 (write posted)" );
-  if( rg_pool_free( pool, scratch ) ) goto fail;
-  double worst_ratio = 0.0, worst_rt = 0.0;
-  for( uint64_t i=0UL; i<size_cnt; i++ ) {
-    double rt_a, rt_f;
-    char bytes[ 24 ], extra[ 64 ];
-    snprintf( bytes, sizeof(bytes), "%lu", sizes[i] );
-    if( remote_pairs( pool, sizes[i], iters, us, &lat, &rt_a, &rt_f ) ) goto fail;
-    snprintf( extra, sizeof(extra), "%.2f (alloc %.2f + free %.2f)", rt_a + rt_f, rt_a, rt_f );
-    lat_print( "alloc+free", bytes, iters, lat, extra );
-    if( lat.typical/cas.typical>worst_ratio ) worst_ratio = lat.typical/cas.typical;
-    if( rt_a + rt_f>worst_rt ) worst_rt = rt_a + rt_f;
-  }
-  double rt_step;
-  if( remote_random( pool, iters, us, &lat, &rt_step ) ) goto fail;
-  char extra[ 64 ];
-  snprintf( extra, sizeof(extra), "%.2f per step", rt_step );
-  lat_print( "random", "16-8192", iters, lat, extra );
-  printf( "# steady-state alloc+free: at most %.2f round trips, typical latency at most %.2f x one CAS\n", worst_rt, worst_ratio );
-  fflush( stdout );
-  for( uint64_t w=1UL; w<=workers; w++ ) {
-    double tput = remote_throughput( pool, uri, w, iters );
-    if( tput<0.0 ) goto fail;
-    printf( "# throughput, 64-byte alloc+free, %lu client process(es): %.0f pairs/s\n", w, tput );
-    fflush( stdout );
-  }
-  free( us );
-  rg_pool_close( pool );
-  return 0;
-fail:
-  fprintf( stderr, "rgroove-bench: %s\n", rg_errmsg() );
-  free( us );
-  rg_pool_close( pool );
-  return 1;
+  return RG_SUCCESS;
 }
+
+static int
+step_random( rg_bench_lat_t * c ) {
+  uint64_t r = rg_bench_rnd( &c->rng ), k = r % c->live_cnt;
+  uint64_t r0 = rts( c->pool );
+  int err = rg_pool_free( c->pool, c->live[k] );
+  uint64_t r1 = rts( c->pool );
+  if( !err ) err = rg_pool_alloc( c->pool, 0UL, random_size( r>>32 ), 0UL, &c->live[k] );
+  if( err ) c->live[k] = RG_GADDR_NULL;
+  c->rt_free  += r1 - r0;
+  c->rt_alloc += rts( c->pool ) - r1;
+  return err;
+}
+
+static void
+random_fini( rg_bench_lat_t * c ) {
+  for( uint64_t i=0UL; i<c->live_cnt; i++ ) if( c->live[i] ) rg_pool_free( c->pool, c->live[i] );
+  free( c->live );
+}
+
+/* The rows *************************************************************/
+
+/* Latency rows of a --pool run, in order.  Batched calls (alloc_n /
+   free_n with n = 1, 8, 64, non-blocking frees and writes) go here, a
+   line each: op, bytes (NULL: a row per --sizes entry), size, split. */
+
+static rg_bench_lat_desc_t const lat_rows[] = {
+  { "cas",        "8",       8UL,  0, scratch_init, step_cas,       scratch_fini },
+  { "faa",        "8",       8UL,  0, scratch_init, step_faa,       scratch_fini },
+  { "read",       "24",      24UL, 0, scratch_init, step_read,      scratch_fini },
+  { "write+cas",  "16+8",    24UL, 0, scratch_init, step_write_cas, scratch_fini },
+  { "alloc+free", NULL,      0UL,  1, NULL,         step_pair,      NULL         },
+  { "random",     "16-8192", 0UL,  1, random_init,  step_random,    random_fini  },
+};
+
+/* Rate rows of a --pool run: each for 1..--workers threads, a
+   connection each.  Atomics per second beside perftest's ib_atomic_bw
+   (a unit of FAAs on a scratch word per worker) goes here. */
+
+typedef struct {
+  char const *            op;
+  char const *            bytes;
+  uint64_t                size;
+  rg_bench_unit_t const * unit;
+} rate_desc_t;
+
+static rate_desc_t const remote_rate_rows[] = {
+  { "alloc+free", "64", 64UL, &unit_pairs },
+};
+
+/* Rate rows of the local table: each for every --sizes entry (fixed)
+   or once (random), with 1 thread, N threads and N processes. */
+
+static rate_desc_t const local_rate_rows[] = {
+  { "alloc+free", NULL,      0UL, &unit_pairs  },
+  { "random",     "16-8192", 0UL, &unit_random },
+};
+
+#define COUNT(a) (sizeof(a)/sizeof((a)[0]))
+
+/* A run: its options, outputs, and rows so far. */
+
+typedef struct {
+  opts_t const *   o;
+  rg_bench_out_t * out;
+  uint64_t         row_i, row_cnt;
+  char             label[ 96 ];   /* the row being measured */
+  double           cas_typical;   /* for the closing note */
+  double           worst_ratio, worst_rt;
+} run_t;
+
+static void
+progress( run_t *                run,
+          rg_bench_row_t const * row,
+          uint64_t               workers,
+          int                    procs ) {
+  run->row_i++;
+  snprintf( run->label, sizeof(run->label), "row %lu/%lu: %s %s B, %s, %lu %s", run->row_i, run->row_cnt, row->op, row->bytes,
+            row->impl, workers, procs ? "processes" : workers==1UL ? "thread" : "threads" );
+  if( run->o->quiet ) return;
+  if( run->o->duration ) fprintf( stderr, "%s: %s, about %lu s\n", PROG, run->label, run->o->duration );
+  else                   fprintf( stderr, "%s: %s\n", PROG, run->label );
+}
+
+/* rate_row measures one rate row and writes it.  vs: the malloc row to
+   compare with (NULL: none). */
+
+static int
+rate_row( run_t *              run,
+          rate_desc_t const *  d,
+          rg_pool_t *          pool,
+          char const *         bytes,
+          uint64_t             size,
+          uint64_t             live,
+          uint64_t             workers,
+          int                  procs,
+          rg_bench_row_t *     row,
+          rg_bench_row_t const * vs ) {
+  rg_bench_row_init( row, d->op, pool ? "rgroove" : "malloc", bytes, size );
+  progress( run, row, workers, procs );
+  rg_bench_job_t job = { d->unit, pool, size, live, workers, procs, run->o->iters, run->o->duration, run->o->runs };
+  int err = rg_bench_work_run( &job, row );
+  if( err ) return err;
+  if( vs ) row->vs_malloc = row->t_typical/vs->t_typical;
+  else if( !pool && run->o->malloc_rows ) row->vs_malloc = 1.0;
+  return rg_bench_out_row( run->out, row );
+}
+
+static int
+run_local( run_t *     run,
+           rg_pool_t * pool ) {
+  opts_t const * o = run->o;
+  for( uint64_t di=0UL; di<COUNT(local_rate_rows); di++ ) {
+    rate_desc_t const * d = &local_rate_rows[di];
+    uint64_t n = d->bytes ? 1UL : o->size_cnt;
+    for( uint64_t si=0UL; si<n; si++ ) {
+      uint64_t size = d->bytes ? d->size : o->size[si];
+      char     bytes[ 24 ];
+      snprintf( bytes, sizeof(bytes), "%lu", size );
+      for( int mode=0; mode<3; mode++ ) { /* 1 thread, N threads, N processes */
+        uint64_t workers = mode ? o->workers : 1UL;
+        if( mode==1 && workers==1UL ) continue;
+        rg_bench_row_t m, r;
+        int err = o->malloc_rows ? rate_row( run, d, NULL, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &m, NULL ) : 0;
+        if( !err ) err = rate_row( run, d, pool, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &r, o->malloc_rows ? &m : NULL );
+        if( err ) return err;
+      }
+    }
+  }
+  return RG_SUCCESS;
+}
+
+/* lat_row measures one latency row and writes it. */
+
+static int
+lat_row( run_t *                     run,
+         rg_bench_lat_desc_t const * d,
+         rg_pool_t *                 pool,
+         char const *                bytes,
+         uint64_t                    size ) {
+  rg_bench_row_t row;
+  rg_bench_row_init( &row, d->op, "rgroove", bytes, size );
+  progress( run, &row, 1UL, 0 );
+  rg_bench_lat_t c = { .pool = pool, .mem = rg_groove_mem( rg_pool_groove( pool ) ), .size = size, .live_cnt = LIVE_REMOTE };
+  int err = rg_bench_lat_run( d, &c, run->o->iters, run->o->duration, &row );
+  if( err ) return err;
+  if( !strcmp( d->op, "cas" ) ) run->cas_typical = row.t_typical;
+  if( d->split && !strcmp( d->op, "alloc+free" ) ) {
+    if( run->cas_typical>0.0 && row.t_typical/run->cas_typical>run->worst_ratio ) run->worst_ratio = row.t_typical/run->cas_typical;
+    if( row.rt_alloc + row.rt_free>run->worst_rt ) run->worst_rt = row.rt_alloc + row.rt_free;
+  }
+  return rg_bench_out_row( run->out, &row );
+}
+
+static int
+run_remote( run_t *     run,
+            rg_pool_t * pool ) {
+  opts_t const * o = run->o;
+  for( uint64_t di=0UL; di<COUNT(lat_rows); di++ ) {
+    rg_bench_lat_desc_t const * d = &lat_rows[di];
+    for( uint64_t si=0UL; si<(d->bytes ? 1UL : o->size_cnt); si++ ) {
+      char bytes[ 24 ];
+      snprintf( bytes, sizeof(bytes), "%lu", o->size[si] );
+      int err = d->bytes ? lat_row( run, d, pool, d->bytes, d->size ) : lat_row( run, d, pool, bytes, o->size[si] );
+      if( err ) return err;
+    }
+  }
+  int counted = rg_mem_round_trips( rg_groove_mem( rg_pool_groove( pool ) ) );
+  if( counted && run->cas_typical>0.0 )
+    rg_bench_out_note( run->out, "steady-state alloc+free: at most %.2f round trips, typical latency at most %.2f x one CAS",
+                       run->worst_rt, run->worst_ratio );
+  for( uint64_t di=0UL; di<COUNT(remote_rate_rows); di++ ) {
+    rate_desc_t const * d = &remote_rate_rows[di];
+    for( uint64_t w=1UL; w<=o->workers; w++ ) {
+      rg_bench_row_t row;
+      int err = rate_row( run, d, pool, d->bytes, d->size, LIVE_REMOTE, w, 0, &row, NULL );
+      if( err ) return err;
+    }
+  }
+  return RG_SUCCESS;
+}
+
+static uint64_t
+row_count( opts_t const * o ) {
+  uint64_t n = 0UL;
+  if( o->pool ) {
+    for( uint64_t i=0UL; i<COUNT(lat_rows); i++ ) n += lat_rows[i].bytes ? 1UL : o->size_cnt;
+    return n + COUNT(remote_rate_rows)*o->workers;
+  }
+  for( uint64_t i=0UL; i<COUNT(local_rate_rows); i++ ) n += local_rate_rows[i].bytes ? 1UL : o->size_cnt;
+  return n*(o->workers>1UL ? 3UL : 2UL)*(o->malloc_rows ? 2UL : 1UL);
+}
+
+/* Options **************************************************************/
 
 static void
 usage( FILE * f ) {
   fprintf( f,
     "usage: rgroove-bench [options]\n"
     "\n"
-    "Measures ns per alloc+free pair (fixed sizes) and per random step (free a\n"
-    "random one of %lu live objects, allocate 16..8192 bytes) on an rgroove shm\n"
-    "pool with 1 and N threads and N processes, beside glibc malloc in the same run.\n"
-    "Each figure is the median of --runs runs, with min and max; before each run\n"
-    "every worker runs --iters untimed steps, at most %lu.\n"
+    "Without --pool: ns per alloc+free pair (each --sizes entry) and per random\n"
+    "step (free a random one of %lu live objects, allocate 16..8192 bytes) on a\n"
+    "local shm pool with 1 thread, N threads and N processes, beside glibc malloc.\n"
+    "With --pool URI (verbs://HOST[:PORT], ucx://HOST[:PORT], loop:anon, ...):\n"
+    "latency rows on one connection (CAS, FAA, a 24-byte read, a posted write and\n"
+    "a CAS, alloc+free per size, a random step over %lu live objects; perftest's\n"
+    "columns with 99%% and 99.9%%), round trips per alloc, per free and per step,\n"
+    "then alloc+free throughput with 1..N threads.  anon and loop:anon pools are\n"
+    "created for the run; others are opened.\n"
     "\n"
-    "With --pool verbs://HOST[:PORT] it measures a memory server instead: latency of\n"
-    "each CAS, FAA, alloc+free pair and random step on one connection (perftest\n"
-    "columns), round trips per alloc and per free, and throughput with 1..N clients.\n"
+    "Output: a '#' setup block, a header line ('#op ...') and one line per row,\n"
+    "each printed as it completes; progress lines go to stderr.\n"
     "\n"
-    "  --pool URI    measure this remote pool (verbs://...) instead of a local one\n"
-    "  --iters N     pairs or steps per worker per run (default 1000000)\n"
-    "  --runs N      runs per figure (default 5, at most %lu)\n"
-    "  --workers N   the multi-worker rows use N threads / processes (default 2)\n"
-    "                (remote: throughput with 1..N client processes)\n"
-    "  --sizes LIST  comma-separated fixed sizes (default 64,512,4096,65536)\n"
-    "  --no-malloc   skip the glibc malloc rows\n"
-    "  --help        this text\n", LIVE_CNT, WARMUP_CNT, RUN_MAX );
+    "  -p, --pool URI        measure this pool instead of the local table\n"
+    "  -i, --iters N         timed operations per row (rate rows: per worker per\n"
+    "                        run; default 1000000 locally)\n"
+    "  -d, --duration SECS   run each row for about SECS seconds instead, its\n"
+    "                        iterations chosen by a trial (default 1 with --pool;\n"
+    "                        latency rows time at most %lu operations)\n"
+    "  -r, --runs N          runs per rate row (default 5, at most %lu)\n"
+    "  -w, --workers N       local: N threads and N processes; --pool: rate rows for\n"
+    "                        1..N threads (default 2, at most %lu)\n"
+    "  -s, --sizes LIST      comma-separated alloc+free sizes (default 64,512,4096,65536)\n"
+    "  -m, --no-malloc       no glibc malloc rows\n"
+    "  -j, --json FILE       also write the results as JSON ('-': stdout, no table)\n"
+    "  -c, --csv FILE        also write them as CSV ('-': stdout, no table)\n"
+    "  -q, --quiet           no progress lines on stderr\n"
+    "  -V, --version         print the version and exit\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Exit status: 0 done, 1 a row or an output failed, 2 bad options.\n",
+    LIVE_LOCAL, LIVE_REMOTE, RG_BENCH_LAT_ITER_MAX, RG_BENCH_RUN_MAX, RG_BENCH_WORKER_MAX );
+}
+
+static int
+parse_sizes( char const * text,
+             opts_t *     o ) {
+  char buf[ 256 ], * save = NULL;
+  if( strlen( text )>=sizeof(buf) ) { fprintf( stderr, "%s: --sizes: the list is too long\n", PROG ); return RG_ERR_INVAL; }
+  strcpy( buf, text );
+  o->size_cnt = 0UL;
+  for( char * t=strtok_r( buf, ",", &save ); t; t=strtok_r( NULL, ",", &save ) ) {
+    if( o->size_cnt==SIZE_MAX_CNT ) { fprintf( stderr, "%s: --sizes: at most %lu sizes\n", PROG, SIZE_MAX_CNT ); return RG_ERR_INVAL; }
+    if( rg_opt_u64( PROG, "--sizes", t, 1UL, RG_VOLUME_FOOTPRINT, &o->size[ o->size_cnt++ ] ) ) return RG_ERR_INVAL;
+  }
+  if( !o->size_cnt ) { fprintf( stderr, "%s: --sizes: give at least one size\n", PROG ); return RG_ERR_INVAL; }
+  return RG_SUCCESS;
+}
+
+/* parse_opts fills o; returns 0 to run, 1 to exit 0 (--help,
+   --version), 2 on bad options (said on stderr). */
+
+static int
+parse_opts( int      argc,
+            char **  argv,
+            opts_t * o ) {
+  static struct option const opts[] = {
+    { "pool",    required_argument, NULL, 'p' }, { "iters",     required_argument, NULL, 'i' },
+    { "duration",required_argument, NULL, 'd' }, { "runs",      required_argument, NULL, 'r' },
+    { "workers", required_argument, NULL, 'w' }, { "sizes",     required_argument, NULL, 's' },
+    { "json",    required_argument, NULL, 'j' }, { "csv",       required_argument, NULL, 'c' },
+    { "no-malloc", no_argument,     NULL, 'm' }, { "quiet",     no_argument,       NULL, 'q' },
+    { "version", no_argument,       NULL, 'V' }, { "help",      no_argument,       NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+  };
+  *o = (opts_t){ .runs = 5UL, .workers = 2UL, .malloc_rows = 1 };
+  if( parse_sizes( "64,512,4096,65536", o ) ) return 2;
+  int bad = 0;
+  for( int c; (c = getopt_long( argc, argv, "p:i:d:r:w:s:j:c:mqVh", opts, NULL ))!=-1; ) {
+    switch( c ) {
+    case 'p': o->pool = optarg; break;
+    case 'i': bad |= !!rg_opt_u64( PROG, "--iters",    optarg, 1UL, RG_BENCH_ITER_MAX,   &o->iters    ); break;
+    case 'd': bad |= !!rg_opt_u64( PROG, "--duration", optarg, 1UL, 86400UL,             &o->duration ); break;
+    case 'r': bad |= !!rg_opt_u64( PROG, "--runs",     optarg, 1UL, RG_BENCH_RUN_MAX,    &o->runs     ); break;
+    case 'w': bad |= !!rg_opt_u64( PROG, "--workers",  optarg, 1UL, RG_BENCH_WORKER_MAX, &o->workers  ); break;
+    case 's': bad |= !!parse_sizes( optarg, o ); break;
+    case 'j': o->json = optarg; break;
+    case 'c': o->csv  = optarg; break;
+    case 'm': o->malloc_rows = 0; break;
+    case 'q': o->quiet = 1; break;
+    case 'V': rg_opt_version( PROG ); return 1;
+    case 'h': usage( stdout ); return 1;
+    default:  fprintf( stderr, "%s: see --help\n", PROG ); return 2;
+    }
+  }
+  if( optind<argc ) { fprintf( stderr, "%s: unexpected argument '%s' (see --help)\n", PROG, argv[ optind ] ); return 2; }
+  if( o->iters && o->duration ) { fprintf( stderr, "%s: give --iters or --duration, not both\n", PROG ); return 2; }
+  if( bad ) return 2;
+  if( !o->iters && !o->duration ) { if( o->pool ) o->duration = 1UL; else o->iters = 1000000UL; }
+  if( o->pool ) o->malloc_rows = 0;
+  return 0;
+}
+
+/* The pool *************************************************************/
+
+/* open_pool creates an anonymous pool (anon, loop:anon: nothing to open
+   by name) or opens the named one; *created says which.  NULL on
+   failure, said on stderr. */
+
+static rg_pool_t *
+open_pool( char const * uri,
+           uint64_t     volumes,
+           int *        created ) {
+  rg_uri_t u;
+  if( rg_uri_parse( uri, &u ) ) { fprintf( stderr, "%s: --pool %s: %s\n", PROG, uri, rg_errmsg() ); return NULL; }
+  *created = !strcmp( u.scheme, "anon" ) || (!strcmp( u.scheme, "loop" ) && !strcmp( u.inner, "anon" ));
+  int err;
+  rg_pool_t * pool = *created ? rg_pool_create( uri, volumes, volumes, &err ) : rg_pool_open( uri, 1UL, &err );
+  if( !pool ) fprintf( stderr, "%s: cannot %s %s: %s\n", PROG, *created ? "create" : "open", uri, rg_errmsg() );
+  return pool;
 }
 
 int
 main( int     argc,
       char ** argv ) {
-  uint64_t iters = 1000000UL, runs = 5UL, workers = 2UL;
-  int      with_malloc = 1;
-  char     sizes_arg[ 256 ] = "64,512,4096,65536";
-  char const * remote_uri = NULL;
-  static struct option const opts[] = {
-    { "iters", required_argument, NULL, 'i' }, { "runs", required_argument, NULL, 'r' },
-    { "workers", required_argument, NULL, 'w' }, { "sizes", required_argument, NULL, 's' },
-    { "no-malloc", no_argument, NULL, 'm' }, { "pool", required_argument, NULL, 'p' },
-    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+  opts_t o;
+  int st = parse_opts( argc, argv, &o );
+  if( st ) return st==1 ? 0 : 2;
+
+  int err;
+  rg_bench_out_t * out = rg_bench_out_open( o.json, o.csv, &err ); /* first: a bad path fails before a long set-up */
+  if( !out ) return err==RG_ERR_INVAL ? 2 : 1;
+  char const * uri     = o.pool ? o.pool : "anon";
+  uint64_t     volumes = o.pool ? o.workers + 2UL : 2UL*o.workers + 2UL;
+  int          created;
+  rg_pool_t *  pool    = open_pool( uri, volumes, &created );
+  if( !pool ) {
+    rg_bench_out_close( out, "the pool could not be opened (see stderr)" );
+    return 1;
+  }
+
+  rg_conn_t const * conn = rg_pool_conn( pool, 0UL );
+  rg_bench_setup_t setup = {
+    .pool        = uri,
+    .transport   = conn->tp->name,
+    .transport_summary = conn->tp->summary,
+    .remote      = !!o.pool,
+    .created     = created,
+    .volumes     = created ? volumes : 0UL,
+    .counted     = rg_mem_round_trips( &conn->mem ),
+    .malloc_rows = o.malloc_rows,
+    .iters       = o.iters,
+    .duration    = o.duration,
+    .runs        = o.runs,
+    .workers     = o.workers,
+    .warmup_lat  = o.pool ? RG_BENCH_LAT_WARMUP : 0UL,
+    .warmup_rate = RG_BENCH_WARMUP,
+    .live        = o.pool ? LIVE_REMOTE : LIVE_LOCAL,
+    .row_cnt     = row_count( &o ),
   };
-  for( int c; (c = getopt_long( argc, argv, "i:r:w:s:mp:h", opts, NULL ))!=-1; ) {
-    switch( c ) {
-    case 'i': iters   = strtoul( optarg, NULL, 0 ); break;
-    case 'r': runs    = strtoul( optarg, NULL, 0 ); break;
-    case 'w': workers = strtoul( optarg, NULL, 0 ); break;
-    case 's': snprintf( sizes_arg, sizeof(sizes_arg), "%s", optarg ); break;
-    case 'm': with_malloc = 0; break;
-    case 'p': remote_uri = optarg; break;
-    case 'h': usage( stdout ); return 0;
-    default:  usage( stderr ); return 2;
-    }
-  }
-  if( !iters || !runs || runs>RUN_MAX || workers<2UL || workers>WORKER_MAX ) {
-    fprintf( stderr, "rgroove-bench: need --iters >= 1, --runs 1..%lu, --workers 2..%lu\n", RUN_MAX, WORKER_MAX );
-    return 2;
-  }
-
-  char * save = NULL;
-  uint64_t size_list[ 16 ], size_cnt = 0UL;
-  for( char * t=strtok_r( sizes_arg, ",", &save ); t && size_cnt<15UL; t=strtok_r( NULL, ",", &save ) ) size_list[ size_cnt++ ] = strtoul( t, NULL, 0 );
-
-  sh = mmap( NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
-  if( sh==MAP_FAILED ) { perror( "mmap" ); return 1; }
-  if( remote_uri ) return run_remote( remote_uri, iters, workers, size_list, size_cnt );
-  size_list[ size_cnt++ ] = 0UL; /* the random workload */
-  char uri[ 64 ];
-  snprintf( uri, sizeof(uri), "shm:/rgroove-bench-%d", (int)getpid() );
-  uint64_t volumes = 2UL*workers + 2UL;
-  rg_pool_t * pool = rg_pool_create( uri, volumes, volumes, NULL );
-  if( !pool ) { fprintf( stderr, "rgroove-bench: cannot create %s: %s\n", uri, rg_errmsg() ); return 1; }
-
-  printf( "# rgroove-bench: shm transport, POSIX shared-memory pool of %lu x 1 GiB volumes (touched pages only)\n", volumes );
-  printf( "# paranoid checks %s; %lu runs per figure (median, min, max); %lu ops per worker per run, after %lu untimed\n",
-          RG_PARANOID ? "on" : "off", runs, iters, iters<WARMUP_CNT ? iters : WARMUP_CNT );
-  printf( "# random: each worker keeps %lu live objects; a step frees a random one and allocates 16..8192 bytes\n", LIVE_CNT );
-  printf( "# ns/op is per worker (alloc+free pair, or random step); Mops/s is the total over all workers\n" );
-  printf( "%-9s %7s  %-12s %-9s %10s %10s %10s %10s %10s\n",
-          "#workload", "bytes", "workers", "allocator", "ns/op", "ns_min", "ns_max", "Mops/s", "vs_malloc" );
-  fflush( stdout );
-
-
-  int failed = 0;
-  for( uint64_t si=0UL; si<size_cnt; si++ ) {
-    for( int mode=0; mode<3; mode++ ) { /* 1 thread, N threads, N processes */
-      uint64_t n     = mode ? workers : 1UL;
-      int      procs = mode==2;
-      char     who[ 32 ];
-      snprintf( who, sizeof(who), "%lu %s", n, procs ? "procs" : n==1UL ? "thread" : "threads" );
-      job_t  rj = { uri, size_list[si], iters }, mj = { NULL, size_list[si], iters };
-      stat_t r, m = { 0.0, 0.0, 0.0 };
-      if( measure( &rj, n, procs, pool, runs, &r ) || (with_malloc && measure( &mj, n, procs, NULL, runs, &m )) ) { failed = 1; continue; }
-      char bytes[ 24 ] = "16-8192";
-      if( size_list[si] ) snprintf( bytes, sizeof(bytes), "%lu", size_list[si] );
-      char const * wl = size_list[si] ? "fixed" : "random";
-      printf( "%-9s %7s  %-12s %-9s %10.1f %10.1f %10.1f %10.1f %10.2f\n", wl, bytes, who, "rgroove",
-              r.med, r.min, r.max, 1e3*(double)n/r.med, with_malloc ? r.med/m.med : 0.0 );
-      if( with_malloc )
-        printf( "%-9s %7s  %-12s %-9s %10.1f %10.1f %10.1f %10.1f %10s\n", wl, bytes, who, "malloc",
-                m.med, m.min, m.max, 1e3*(double)n/m.med, "1.00" );
-      fflush( stdout );
-    }
-  }
+  run_t run = { .o = &o, .out = out, .row_cnt = setup.row_cnt };
+  err = rg_bench_out_setup( out, &setup );
+  if( !err ) err = o.pool ? run_remote( &run, pool ) : run_local( &run, pool );
+  char why[ 160 ];
+  if( run.row_i ) snprintf( why, sizeof(why), "%s failed (stderr says why)", run.label );
+  else            snprintf( why, sizeof(why), "writing the setup block failed" );
+  int out_err = rg_bench_out_close( out, err ? why : NULL );
   rg_pool_close( pool );
-  rg_pool_unlink( uri );
-  return failed;
+  return err || out_err ? 1 : 0;
 }

@@ -136,28 +136,89 @@ stress( rg_mpi_t * mpi,
   return sum[2] || sum[3] || sum[0]!=sum[1];
 }
 
+/* bench: alloc+free pairs over a size sweep, OSU style: per size, every
+   rank times cfg->iters pairs after a bounded barrier and a warm-up,
+   and rank 0 prints one row from reductions over the ranks. */
+
+#define BENCH_SIZE_MIN (16UL)
+#define BENCH_SIZE_MAX (65536UL)
+#define BENCH_WARMUP   (16UL)
+
+typedef struct {
+  double   us, rate, rt; /* this rank: microseconds per pair, pairs/s, round trips per pair */
+  uint64_t errors;
+} bench_fig_t;
+
+/* bench_size times cfg->iters pairs of sz bytes on this rank. */
+
+static bench_fig_t
+bench_size( rg_pool_t *   pool,
+            cfg_t const * cfg,
+            uint64_t      sz,
+            int           inject ) {
+  bench_fig_t f = { 0.0, 0.0, 0.0, 0UL };
+  rg_gaddr_t  a;
+  for( uint64_t i=0UL; i<BENCH_WARMUP; i++ ) if( rg_pool_alloc( pool, 0UL, sz, 0UL, &a ) || rg_pool_free( pool, a ) ) f.errors++;
+  rg_mem_stats_t s0, s1;
+  rg_pool_stats( pool, &s0 );
+  double t0 = now_s();
+  for( uint64_t i=0UL; i<cfg->iters; i++ ) {
+    if( inject ) failure_injection( cfg, i );
+    if( rg_pool_alloc( pool, 0UL, sz, i, &a ) ) { f.errors++; continue; }
+    if( rg_pool_free( pool, a ) ) f.errors++;
+  }
+  double dt = now_s() - t0;
+  rg_pool_stats( pool, &s1 );
+  f.us   = 1e6*dt/(double)cfg->iters;
+  f.rate = dt>0.0 ? (double)cfg->iters/dt : 0.0;
+  f.rt   = (double)(s1.round_trips - s0.round_trips)/(double)cfg->iters;
+  return f;
+}
+
 static int
 bench( rg_mpi_t * mpi,
        cfg_t const * cfg ) {
-  rg_pool_t * pool = rg_mpi_pool( mpi );
-  uint64_t errors = 0UL;
-  rg_gaddr_t a;
-  if( rg_mpi_barrier( mpi, "the start of the benchmark" ) ) return 1;
-  double t0 = now_s();
-  for( uint64_t i=0UL; i<cfg->iters; i++ ) {
-    failure_injection( cfg, i );
-    if( rg_pool_alloc( pool, 0UL, 64UL, i, &a ) || rg_pool_free( pool, a ) ) errors++;
+  rg_pool_t * pool    = rg_mpi_pool( mpi );
+  MPI_Comm    comm    = rg_mpi_comm( mpi );
+  int         counted = rg_mem_round_trips( &rg_pool_conn( pool, 0UL )->mem );
+  if( !rank ) {
+    printf( "# rgroove-launch bench: alloc+free pairs, %d rank(s), %d server(s), transport %s, paranoid checks %s\n",
+            size, rg_mpi_server_cnt( mpi ), rg_mpi_transport( mpi ), RG_PARANOID ? "on" : "off" );
+    printf( "# %lu timed pairs per rank per size after %lu untimed; every rank starts each size together\n", cfg->iters, BENCH_WARMUP );
+    printf( "# avg: mean over ranks of usec per pair; min, max: the fastest and the slowest rank\n" );
+    printf( "# pairs/s/rank: mean over ranks; pairs/s_total: sum over ranks; rt/pair: round trips per pair, mean over ranks%s\n",
+            counted ? "" : " ('-': this transport counts none)" );
+    printf( "%-8s %11s %11s %11s %14s %15s %8s %7s\n", "#bytes", "avg[usec]", "min[usec]", "max[usec]", "pairs/s/rank",
+            "pairs/s_total", "rt/pair", "errors" );
+    fflush( stdout );
   }
-  double dt = now_s() - t0, rate = (double)cfg->iters/dt, total = 0.0;
-  rg_mem_stats_t st;
-  rg_pool_stats( pool, &st );
-  printf( "rank %d: %lu alloc+free pairs of 64 bytes in %.3f s: %.0f pairs/s, %.2f us/pair, %.2f round trips/pair, %lu errors\n",
-          rank, cfg->iters, dt, rate, 1e6*dt/(double)cfg->iters, (double)st.round_trips/(double)cfg->iters, errors );
-  fflush( stdout );
-  uint64_t esum;
-  MPI_Allreduce( &rate, &total, 1, MPI_DOUBLE, MPI_SUM, rg_mpi_comm( mpi ) );
-  MPI_Allreduce( &errors, &esum, 1, MPI_UINT64_T, MPI_SUM, rg_mpi_comm( mpi ) );
-  if( !rank ) printf( "total: %.0f pairs/s over %d ranks and %d server(s), %lu errors\n", total, size, rg_mpi_server_cnt( mpi ), esum );
+  uint64_t esum = 0UL;
+  double   rate_sum = 0.0;
+  for( uint64_t sz=BENCH_SIZE_MIN; sz<=BENCH_SIZE_MAX; sz *= 2UL ) {
+    if( rg_mpi_barrier( mpi, "the start of a benchmark size" ) ) return 2;
+    bench_fig_t f = bench_size( pool, cfg, sz, sz==BENCH_SIZE_MIN );
+    double   sum[3], us_min, us_max, mine[3] = { f.us, f.rate, f.rt };
+    uint64_t errors;
+    MPI_Reduce( mine, sum, 3, MPI_DOUBLE, MPI_SUM, 0, comm );
+    MPI_Reduce( &f.us, &us_min, 1, MPI_DOUBLE, MPI_MIN, 0, comm );
+    MPI_Reduce( &f.us, &us_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm );
+    MPI_Allreduce( &f.errors, &errors, 1, MPI_UINT64_T, MPI_SUM, comm );
+    esum     += errors;
+    rate_sum += f.rate;
+    if( rank ) continue;
+    char rt[ 16 ] = "-";
+    if( counted ) snprintf( rt, sizeof(rt), "%.2f", sum[2]/(double)size );
+    printf( "%-8lu %11.3f %11.3f %11.3f %14.0f %15.0f %8s %7lu\n", sz, sum[0]/(double)size, us_min, us_max,
+            sum[1]/(double)size, sum[1], rt, errors );
+    fflush( stdout );
+  }
+  /* every size counts the same: a rank's mean rate over the sizes, summed over ranks */
+  uint64_t sizes = 0UL;
+  for( uint64_t sz=BENCH_SIZE_MIN; sz<=BENCH_SIZE_MAX; sz *= 2UL ) sizes++;
+  double mean_rate = rate_sum/(double)sizes, total = 0.0;
+  MPI_Reduce( &mean_rate, &total, 1, MPI_DOUBLE, MPI_SUM, 0, comm );
+  if( !rank ) printf( "total: %.0f pairs/s over %d ranks and %d server(s), %lu errors (mean over the sizes)\n",
+                      total, size, rg_mpi_server_cnt( mpi ), esum );
   return esum!=0UL;
 }
 

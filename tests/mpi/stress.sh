@@ -12,4 +12,6 @@ for servers in 1 2; do
 done
 run_mpi 4 "$top/launcher/mpi/rgroove-launch" --servers 2 --workload bench --iters 20000
 expect_status -eq
+expect "^#bytes  *avg\[usec\]"
+expect "^65536  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9]*  *[0-9]*  *[-0-9.]*  *0$"
 expect "total: .* pairs/s over 4 ranks and 2 server(s), 0 errors"
