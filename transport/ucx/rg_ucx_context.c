@@ -18,6 +18,13 @@ rg_ucx_now_ms( void ) {
   return (int64_t)t.tv_sec*1000L + t.tv_nsec/1000000L;
 }
 
+int64_t
+rg_ucx_now_us( void ) {
+  struct timespec t;
+  clock_gettime( CLOCK_MONOTONIC, &t );
+  return (int64_t)t.tv_sec*1000000L + t.tv_nsec/1000L;
+}
+
 char const *
 rg_ucx_device( char const * dev ) {
   if( dev && dev[0] ) return dev;

@@ -124,10 +124,13 @@ uint64_t      rg_ucx_server_cnt   ( rg_server_t const * server );
 int           rg_ucx_server_uri   ( rg_server_t const * server, char * buf, uint64_t buf_sz );
 void          rg_ucx_server_delete( rg_server_t * server );
 
-/* rg_ucx_now_ms: a monotonic clock in milliseconds. */
+/* rg_ucx_now_ms, rg_ucx_now_us: a monotonic clock. */
 
 int64_t
 rg_ucx_now_ms( void );
+
+int64_t
+rg_ucx_now_us( void );
 
 /* rg_ucx_host_addr writes (buf_sz bytes at most) the IPv4 address a
    server on this host publishes when it listens on every interface: the

@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #define RG_UCX_PENDING_MAX (64)    /* connection requests noted between two polls */
-#define RG_UCX_HELLO_MS    (10000) /* a client that says nothing, or stays after a refusal, for this long is closed */
+#define RG_UCX_HELLO_MS    (10000)
+#define RG_UCX_SPIN_US     (20L)  /* after an event, poll keeps progressing this long before it sleeps */ /* a client that says nothing, or stays after a refusal, for this long is closed */
 
 #define RG_UCX_PEER_NEW      (0)   /* connected, no hello handled yet */
 #define RG_UCX_PEER_ADMITTED (1)
@@ -141,7 +142,7 @@ rg_ucx_peer_drop( rg_ucx_server_t * s,
   ucp_request_param_t cp = { .op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS, .flags = UCP_EP_CLOSE_FLAG_FORCE };
   rg_ucx_wait( s->w.worker, ucp_ep_close_nbx( p->ep, &cp ), 1000 );
   if( p->state==RG_UCX_PEER_ADMITTED ) {
-    s->peer_cnt--;
+    __atomic_sub_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE );
     rg_ucx_log( s, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
     if( s->event ) s->event( s->event_ctx, RG_SERVE_DISCONNECT, p->serial, p->name ); /* its endpoint is closed: it can do nothing more */
   }
@@ -190,7 +191,7 @@ rg_ucx_peer_check( rg_ucx_server_t const * s,
                    uint64_t                why_sz ) {
   rg_ucx_hello_t const * h = &p->msg;
   if( p->hello_sz!=sizeof(*h) || h->magic!=RG_UCX_MAGIC ) { snprintf( why, why_sz, "not an rgroove client" ); return RG_ERR_PERM; }
-  if( s->closed ) { snprintf( why, why_sz, "the server is checking the pool: try again shortly" ); return RG_ERR_AGAIN; }
+  if( __atomic_load_n( &s->closed, __ATOMIC_ACQUIRE ) ) { snprintf( why, why_sz, "the server is checking the pool: try again shortly" ); return RG_ERR_AGAIN; }
   if( h->version!=RG_UCX_PROTO_VERSION ) {
     snprintf( why, why_sz, "protocol version %u, this server speaks %u: use matching rgroove versions", h->version, RG_UCX_PROTO_VERSION );
     return RG_ERR_PERM;
@@ -240,7 +241,7 @@ rg_ucx_peer_answer( rg_ucx_server_t * s,
   }
   p->state  = RG_UCX_PEER_ADMITTED;
   p->serial = ++s->serial;
-  s->peer_cnt++; /* from here on it may use the pool */
+  __atomic_add_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE ); /* from here on it may use the pool */
   rg_ucx_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
   if( s->event ) s->event( s->event_ctx, RG_SERVE_CONNECT, p->serial, p->name );
 }
@@ -360,9 +361,12 @@ rg_ucx_server_poll( rg_server_t * server,
                     int           timeout_ms ) {
   rg_ucx_server_t * s = (rg_ucx_server_t *)server;
   int64_t deadline = rg_ucx_now_ms() + (timeout_ms>0 ? timeout_ms : 0);
+  int64_t busy_until = 0L;
   for(;;) {
-    while( ucp_worker_progress( s->w.worker ) ) ;
+    int64_t now = rg_ucx_now_us();
+    if( ucp_worker_progress( s->w.worker ) ) { busy_until = now + RG_UCX_SPIN_US; continue; }
     if( rg_ucx_server_work( s ) ) continue; /* it may have sent: progress again */
+    if( now<busy_until ) continue;
     int64_t left = deadline - rg_ucx_now_ms();
     if( left<=0 ) return RG_SUCCESS;
     ucs_status_t st = ucp_worker_arm( s->w.worker );
@@ -375,8 +379,20 @@ rg_ucx_server_poll( rg_server_t * server,
   }
 }
 
-int      rg_ucx_server_admit( rg_server_t * s, int open ) { ((rg_ucx_server_t *)s)->closed = !open; return RG_SUCCESS; }
-uint64_t rg_ucx_server_cnt  ( rg_server_t const * s )    { return ((rg_ucx_server_t const *)s)->peer_cnt; }
+/* admit and clients may be called from another thread than poll's (a
+   word each, atomically). */
+
+int
+rg_ucx_server_admit( rg_server_t * s,
+                     int           open ) {
+  __atomic_store_n( &((rg_ucx_server_t *)s)->closed, !open, __ATOMIC_RELEASE );
+  return RG_SUCCESS;
+}
+
+uint64_t
+rg_ucx_server_cnt( rg_server_t const * s ) {
+  return __atomic_load_n( &((rg_ucx_server_t const *)s)->peer_cnt, __ATOMIC_ACQUIRE );
+}
 
 int
 rg_ucx_server_uri( rg_server_t const * server,
