@@ -76,6 +76,13 @@
    stops polling stalls its clients; their operations fail with RG_ERR_IO
    after 10 s.
 
+   Probe (rg_transport.h) says yes where UCX starts and either this host
+   has an RDMA device or UCX_TLS is set: over sockets alone every atomic
+   costs the server's CPU, and a launcher choosing by itself (rg_mpi's
+   auto) must not take that over shared memory; setting UCX_TLS (e.g.
+   UCX_TLS=tcp) asks for it.  rgroove-server and ucx:// URIs do not
+   probe.
+
    Devices.  ?device=NAME[:PORT] in the URI, cfg->device or RGROOVE_DEVICE
    become UCX_NET_DEVICES for that context; UCX_TLS and UCX's other
    variables apply as usual (UCX_TLS=tcp on a host without RDMA). */
