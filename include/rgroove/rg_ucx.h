@@ -44,31 +44,33 @@
    published, and nothing when no write is outstanding.
 
    Atomic domain.  rgroove sets UCX_ATOMIC_MODE=cpu in the contexts it
-   makes, whatever the environment says, because a server's worker
-   offers transport atomics to its clients only on the interfaces its
-   atomic mode selects, and the domain must be known:
+   makes, whatever the environment says: a server's worker offers its
+   clients transport atomics only on the interfaces its atomic mode
+   selects, and in cpu mode those are the ones UCX marks consistent with
+   CPU atomics (UCT_IFACE_FLAG_ATOMIC_CPU).  A client's endpoint uses a
+   transport's atomics only if that transport also offers UCP's whole
+   64-bit set (add, and, or, xor, swap, cswap, with and without fetch,
+   as UCP_FEATURE_AMO64 asks); otherwise UCP emulates them: the client
+   sends each one as an active message, and the server's worker executes
+   it with a locked CPU instruction on the region, in the thread that
+   progresses that worker (rgroove's poll), and replies (UCX's
+   src/ucp/rma/amo_sw.c).  Case by case, with UCX 1.13:
 
-   - over tcp (and sockets in general) UCX has no transport atomics: the
-     client sends each one as an active message and the server's worker
-     executes it with a locked CPU instruction on the region, in the
-     thread that progresses that worker (rgroove's poll), and replies:
-     RG_MEM_DOMAIN_CPU.
-   - over rc_verbs (any verbs device, rxe included) UCP uses a
-     transport's atomics only if it offers the whole 64-bit set (add,
-     and, or, xor, swap, cswap, with and without fetch); rc_verbs offers
-     fetch-add and cswap only, so atomics are emulated as above over the
-     verbs connection's active messages: RG_MEM_DOMAIN_CPU.
-   - over rc_mlx5 / dc_mlx5 on an adapter with PCIe atomics UCX marks the
-     device's atomics consistent with CPU atomics and uses them:
-     RG_MEM_DOMAIN_CPU, with no server CPU in the path.
-   - over rc_mlx5 / dc_mlx5 without PCIe atomics the device's atomics are
-     not atomic against the CPU's; in cpu mode UCX does not select them
-     and emulates instead: RG_MEM_DOMAIN_CPU, served by the server's CPU.
+   - tcp: no transport atomics: emulated, CPU atomics on the server.
+   - rc_verbs (any verbs device, rxe included): fetch-add and cswap only,
+     not the whole set: emulated over the verbs connection's active
+     messages, CPU atomics on the server.
+   - rc_mlx5 / dc_mlx5 with PCIe atomics (consistent with the CPU's):
+     fetch-add and cswap only again: emulated.
+   - rc_mlx5 / dc_mlx5 with extended atomics: the whole set, but device
+     atomics, not atomic against the CPU's; UCX's default mode would use
+     them, cpu mode does not: emulated.
 
-   So every ucx connection is RG_MEM_DOMAIN_CPU (the server says so in its
-   answer), and the server process may use CPU atomics on the region
-   while clients are attached.  The price is the last case: device-only
-   atomics are never used.
+   So a ucx connection's atomics are always RG_MEM_DOMAIN_CPU (the server
+   says so in its answer), and the server process may use CPU atomics on
+   the region while clients are attached.  The price: every atomic costs
+   the server's CPU a message and a reply, and no adapter atomics are
+   used (rgroove never mixes the two domains on one region).
 
    Progress.  Emulated atomics, and PUT and GET over tcp, are carried out
    by the server's worker: the server must call poll in a loop
