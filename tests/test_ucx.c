@@ -11,9 +11,11 @@
 #include "rg_test.h"
 #include "rgroove/rgroove.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,7 +102,13 @@ test_admission( void ) {
   CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "try again" ) );
   printf( "  admission closed: %s\n", rg_errmsg() );
   CU_ASSERT_EQUAL( tp->admit( srv, 1 ), RG_SUCCESS );
-  CU_ASSERT_PTR_NULL( connect_as( TOKEN, RG_UCX_PROTO_VERSION, (uint16_t)(port + 1U), &err ) );
+  /* a port bound here and not listening: nobody can be there */
+  int sock = socket( AF_INET, SOCK_STREAM, 0 );
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl( INADDR_LOOPBACK ) };
+  socklen_t sin_sz = sizeof(sin);
+  CU_ASSERT_FATAL( sock>=0 && !bind( sock, (struct sockaddr *)&sin, sizeof(sin) ) && !getsockname( sock, (struct sockaddr *)&sin, &sin_sz ) );
+  CU_ASSERT_PTR_NULL( connect_as( TOKEN, RG_UCX_PROTO_VERSION, ntohs( sin.sin_port ), &err ) );
+  close( sock );
   CU_ASSERT_EQUAL( err, RG_ERR_IO );
   printf( "  no server there: %s\n", rg_errmsg() );
   char long_token[ RG_TOKEN_MAX + 2UL ];

@@ -40,7 +40,7 @@
    ucp_worker_fence keeps their order.  Requests therefore execute in the
    order posted, as rg_mem.h asks.  The flush is a real network round
    trip that the rg_mem.h rule does not count (the counters match loop's
-   and verbs' for the same calls); it costs one extra latency per write
+   for the same calls); it costs one extra latency per write
    published, and nothing when no write is outstanding.
 
    Atomic domain.  rgroove sets UCX_ATOMIC_MODE=cpu in the contexts it
@@ -53,8 +53,8 @@
    as UCP_FEATURE_AMO64 asks); otherwise UCP emulates them: the client
    sends each one as an active message, and the server's worker executes
    it with a locked CPU instruction on the region, in the thread that
-   progresses that worker (rgroove's poll), and replies (UCX's
-   src/ucp/rma/amo_sw.c).  Case by case, with UCX 1.13:
+   progresses that worker (rgroove's poll), and replies.  Case by case,
+   with UCX 1.13:
 
    - tcp: no transport atomics: emulated, CPU atomics on the server.
    - rc_verbs (any verbs device, rxe included): fetch-add and cswap only,

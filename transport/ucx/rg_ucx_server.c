@@ -202,7 +202,9 @@ rg_ucx_peer_check( rg_ucx_server_t const * s,
   return RG_SUCCESS;
 }
 
-/* rg_ucx_peer_answer handles a peer's hello: admit or refuse it. */
+/* rg_ucx_peer_answer handles a peer's hello: admit or refuse it.  An
+   admitted peer is counted, and its connect event fires, before the
+   answer leaves: the client cannot see its admission first. */
 
 static void
 rg_ucx_peer_answer( rg_ucx_server_t * s,
@@ -213,37 +215,34 @@ rg_ucx_peer_answer( rg_ucx_server_t * s,
   a->magic   = RG_UCX_MAGIC;
   a->version = RG_UCX_PROTO_VERSION;
   a->err     = rg_ucx_peer_check( s, p, a->reason, sizeof(a->reason) );
+  p->answer   = (uint8_t *)a;
+  p->since_ms = rg_ucx_now_ms();
   uint64_t sz = sizeof(*a);
-  if( !a->err ) {
+  if( a->err ) {
+    p->state = RG_UCX_PEER_REFUSED;
+    rg_ucx_log( s, "rejected a client (%s): %s", p->name, a->reason );
+  } else {
+    p->state   = RG_UCX_PEER_ADMITTED;
+    p->serial  = ++s->serial;
     a->domain  = RG_MEM_DOMAIN_CPU; /* atomic mode cpu: rg_ucx.h */
     a->addr    = (uint64_t)(uintptr_t)s->mem->base;
     a->size    = s->mem->size;
     a->boot    = s->boot;
-    a->serial  = s->serial + 1UL;
+    a->serial  = p->serial;
     a->rkey_sz = (uint32_t)s->rkey_sz;
     memcpy( a->rkey, s->rkey, s->rkey_sz );
     sz += s->rkey_sz;
+    uint64_t cnt = __atomic_add_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE ); /* from here on it may use the pool */
+    rg_ucx_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, cnt );
+    if( s->event ) s->event( s->event_ctx, RG_SERVE_CONNECT, p->serial, p->name );
   }
-  p->answer = (uint8_t *)a;
   ucp_request_param_t rp = { .op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS, .flags = UCP_AM_SEND_FLAG_EAGER };
   p->send = ucp_am_send_nbx( p->ep, RG_UCX_AM_ANSWER, NULL, 0UL, a, sz, &rp );
   if( UCS_PTR_IS_ERR( p->send ) ) {
     rg_ucx_log( s, "could not answer a client (%s): %s", p->name, ucs_status_string( UCS_PTR_STATUS( p->send ) ) );
     p->send = NULL;
-    rg_ucx_peer_drop( s, p, "dropped" );
-    return;
+    rg_ucx_peer_drop( s, p, "could not be answered" );
   }
-  p->since_ms = rg_ucx_now_ms();
-  if( a->err ) {
-    p->state = RG_UCX_PEER_REFUSED;
-    rg_ucx_log( s, "rejected a client (%s): %s", p->name, a->reason );
-    return;
-  }
-  p->state  = RG_UCX_PEER_ADMITTED;
-  p->serial = ++s->serial;
-  __atomic_add_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE ); /* from here on it may use the pool */
-  rg_ucx_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
-  if( s->event ) s->event( s->event_ctx, RG_SERVE_CONNECT, p->serial, p->name );
 }
 
 /* rg_ucx_server_work acts on what the callbacks noted.  Returns 1 if it
