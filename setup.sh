@@ -16,7 +16,7 @@ case "${1:-}" in
 esac
 
 PACKAGES="build-essential autoconf automake libtool pkg-config libcunit1-dev
-  libibverbs-dev librdmacm-dev rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
+  libibverbs-dev librdmacm-dev libucx-dev rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
   libopenmpi-dev openmpi-bin qemu-system-x86 busybox-static cpio kmod iproute2
   gnuplot-nox jq"
 

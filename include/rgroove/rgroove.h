@@ -13,6 +13,7 @@
    rg_shm.h        the shared-memory transport
    rg_loop.h       the loop transport (remote code path on a local region)
    rg_verbs.h      the verbs transport: memory server and client
+   rg_ucx.h        the ucx transport: its rules, and a client for admission tests
    rg_pool.h       pool handles opened by URI: what most programs use */
 
 #include "rg_version.h"
@@ -25,6 +26,7 @@
 #include "rg_shm.h"
 #include "rg_loop.h"
 #include "rg_verbs.h"
+#include "rg_ucx.h"
 #include "rg_pool.h"
 
 #endif /* RGROOVE_RGROOVE_H */
