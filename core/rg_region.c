@@ -51,6 +51,8 @@ rg_region_new( rg_mem_t const * mem,
     uint64_t n = RG_CLIENT_MAX*sizeof(rg_client_rec_t) - off;
     err = rg_mem_write( mem, RG_REGION_CLIENT_OFF + off, zero_table, n<sizeof(zero_table) ? n : sizeof(zero_table) );
   }
+  /* a region formatted before keeps its volumes' magics: none is a volume until added */
+  for( uint64_t i=0UL; !err && i<volume_max; i++ ) err = rg_mem_store( mem, RG_REGION_VOLUME0_OFF + (i<<RG_VOLUME_LG_FOOTPRINT), 0UL );
   if( !err ) err = rg_groove_new( mem, RG_REGION_GROOVE_OFF );
   if( err ) return err;
 

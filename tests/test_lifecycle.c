@@ -131,6 +131,33 @@ test_volume_add_remove( void ) {
   rg_pool_close( pool );
 }
 
+/* rg_region_new over a region formatted before (a server's region that
+   a test formats again) starts afresh: volumes that were in use or in
+   the pool are not refused as already there. */
+
+static void
+test_region_new_again( void ) {
+  rg_shm_t * shm = rg_shm_create( RG_SHM_ANON, NULL, rg_region_footprint( 3UL ), NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( shm );
+  rg_mem_t const * mem = rg_shm_mem( shm );
+  static uint8_t ljoin[ 2 ][ 1UL<<16 ] __attribute__((aligned(4096)));
+  CU_ASSERT_FATAL( rg_groove_ljoin_footprint()<=sizeof(ljoin[0]) );
+  uint64_t id[2] = { 0UL, 0UL }, obj, vi;
+  CU_ASSERT_EQUAL_FATAL( rg_region_new( mem, 3UL, 2UL ), RG_SUCCESS );
+  rg_groove_t * g = rg_region_join( ljoin[0], mem, 0UL, RG_CONN_ID_SERVER, id, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( g );
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj ), RG_SUCCESS ); /* volume 0 in use, 1 in the pool */
+  CU_ASSERT_PTR_EQUAL( rg_groove_leave( g ), ljoin[0] );
+  CU_ASSERT_EQUAL( rg_region_new( mem, 3UL, 3UL ), RG_SUCCESS );
+  g = rg_region_join( ljoin[1], mem, 0UL, RG_CONN_ID_SERVER, id, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( g );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<3UL; i++ ) { CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_SUCCESS ); CU_ASSERT_EQUAL( vi, i ); }
+  CU_ASSERT_EQUAL( rg_groove_volume_remove( g, &vi ), RG_ERR_EMPTY );
+  CU_ASSERT_PTR_EQUAL( rg_groove_leave( g ), ljoin[1] );
+  rg_shm_close( shm );
+}
+
 static void
 test_region_and_shm( void ) {
   int err = 0;
@@ -255,6 +282,7 @@ main( void ) {
     { "groove new rejects bad arguments",           test_groove_new_bad_args  },
     { "groove join/delete reject bad arguments",    test_groove_join_bad_args },
     { "volume add/remove",                          test_volume_add_remove    },
+    { "a region formatted again starts afresh",    test_region_new_again     },
     { "regions, shm backings and pool URIs",        test_region_and_shm       },
     { "a file-backed pool outlives its processes",  test_file_pool_survives   },
     { "a pool over two servers",                    test_multi_server_pool    },
