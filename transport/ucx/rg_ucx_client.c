@@ -293,6 +293,7 @@ static int
 rg_ucx_wait_ticket( void *   ctx,
                     uint64_t ticket ) {
   rg_ucx_client_t * c = ctx;
+  if( ticket==RG_MEM_TICKET_ALL ) ticket = c->ticket;
   if( ticket>c->ticket ) return rg_err( RG_ERR_INVAL, "wait for ticket %lu, only %lu were handed out", ticket, c->ticket );
   if( ticket>c->waited ) { c->stats.round_trips++; c->waited = ticket; }
   if( ticket==c->ticket ) { c->writes_out = 0; c->ra_out = c->wr_out = c->wr_bytes_out = 0UL; }
