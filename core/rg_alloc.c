@@ -42,6 +42,7 @@ rg_held_claim( rg_groove_t * g,
   rg_held_t * h   = &g->held[ c ];
   uint64_t    cnt = rg_groove_szc_cfg[ c ].obj_cnt, old;
   int err;
+  h->claimed = g->epoch; /* what a free in flight posted before knew of h->free is stale now */
   if( bits==h->free ) {
     if( h->slot ) {
       if( (err = rg_slot_drop( g, h->slot, h->sb )) ) return err;
@@ -166,18 +167,16 @@ rg_alloc_check( uint64_t   align,
   return RG_SUCCESS;
 }
 
-/* rg_groove_alloc_slow: rg_groove_alloc of a checked request, any case. */
+/* rg_alloc_any: rg_groove_alloc of a checked request, any case. */
 
-static __attribute__((noinline)) int
-rg_groove_alloc_slow( rg_groove_t * g,
+static int
+rg_alloc_any( rg_groove_t * g,
                       uint64_t      footprint,
                       uint64_t      align,
                       uint64_t      sz,
                       uint64_t      tag,
                       uint64_t *    obj_off ) {
-  int err = rg_groove_writable( g );
-  if( err ) return err;
-  if( (err = rg_free_settle( g )) ) return err;
+  int err;
   uint64_t obj = 0UL;
   if( footprint>RG_GROOVE_FOOTPRINT_MAX ) {
     if( (err = rg_alloc_span( g, align, sz, tag, &obj )) ) return err;
@@ -190,6 +189,32 @@ rg_groove_alloc_slow( rg_groove_t * g,
   if( err ) return err;
   *obj_off = obj + rg_groove_obj_offset( align );
   return RG_SUCCESS;
+}
+
+/* rg_groove_alloc_slow: rg_alloc_any, then the frees in flight that its
+   round trips completed. */
+
+static __attribute__((noinline)) int
+rg_groove_alloc_slow( rg_groove_t * g,
+                      uint64_t      footprint,
+                      uint64_t      align,
+                      uint64_t      sz,
+                      uint64_t      tag,
+                      uint64_t *    obj_off ) {
+  int err = rg_groove_writable( g );
+  if( err ) return err;
+  uint64_t start = rg_free_begin( g );
+  /* a superblock to take: one the join's own frees in flight may have
+     revived should be taken first (one round trip at most) */
+  uint64_t c = footprint<=RG_GROOVE_FOOTPRINT_MAX ? rg_groove_szc_of( footprint ) : RG_GROOVE_SPAN_SZC;
+  if( (c>=RG_GROOVE_HELD_SZC_CNT || !g->held[ c ].sb || !g->held[ c ].free) && rg_free_may_revive( g, c ) && (err = rg_free_settle( g )) ) return err;
+  err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+  if( err==RG_ERR_FULL && g->pend_cnt ) { /* its own frees in flight may make the room */
+    if( (err = rg_free_settle( g )) ) return err;
+    err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+  }
+  if( !err ) err = rg_free_settle_before( g, start );
+  return err;
 }
 
 /* The fast path: memory mapped here, a superblock this join holds, a
@@ -237,22 +262,18 @@ rg_groove_alloc( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
-int
-rg_groove_alloc_n( rg_groove_t * g,
-                   uint64_t      align,
-                   uint64_t      sz,
-                   uint64_t      tag,
-                   uint64_t      n,
-                   uint64_t *    obj_off,
-                   uint64_t *    got ) {
-  if( !g || !got || (n && !obj_off) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  *got = 0UL;
-  int err = n ? rg_groove_writable( g ) : RG_SUCCESS;
-  if( err || !n ) return err;
-  align = align ? align : RG_GROOVE_ALIGN_DEFAULT;
-  uint64_t footprint;
-  if( (err = rg_alloc_check( align, sz, &footprint )) ) return err;
-  if( (err = rg_free_settle( g )) ) return err;
+/* rg_alloc_batch: rg_groove_alloc_n of a checked request. */
+
+static int
+rg_alloc_batch( rg_groove_t * g,
+                uint64_t      footprint,
+                uint64_t      align,
+                uint64_t      sz,
+                uint64_t      tag,
+                uint64_t      n,
+                uint64_t *    obj_off,
+                uint64_t *    got ) {
+  int err;
   uint64_t c = footprint<=RG_GROOVE_FOOTPRINT_MAX ? rg_groove_szc_of( footprint ) : RG_GROOVE_SZC_CNT;
   if( c>=RG_GROOVE_HELD_SZC_CNT ) { /* one at a time: these classes are not held */
     for( ; *got<n; (*got)++ ) if( (err = rg_groove_alloc_slow( g, footprint, align, sz, tag, &obj_off[ *got ] )) ) return err;
@@ -277,4 +298,24 @@ rg_groove_alloc_n( rg_groove_t * g,
     if( (err = rg_held_claim( g, c, bits )) ) { *got = k0; return err; }
   }
   return RG_SUCCESS;
+}
+
+int
+rg_groove_alloc_n( rg_groove_t * g,
+                   uint64_t      align,
+                   uint64_t      sz,
+                   uint64_t      tag,
+                   uint64_t      n,
+                   uint64_t *    obj_off,
+                   uint64_t *    got ) {
+  if( !g || !got || (n && !obj_off) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
+  *got = 0UL;
+  int err = n ? rg_groove_writable( g ) : RG_SUCCESS;
+  if( err || !n ) return err;
+  align = align ? align : RG_GROOVE_ALIGN_DEFAULT;
+  uint64_t footprint;
+  if( (err = rg_alloc_check( align, sz, &footprint )) ) return err;
+  uint64_t start = rg_free_begin( g );
+  if( !(err = rg_alloc_batch( g, footprint, align, sz, tag, n, obj_off, got )) ) err = rg_free_settle_before( g, start );
+  return err;
 }

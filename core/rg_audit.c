@@ -95,6 +95,7 @@ rg_audit_named( rg_audit_t const * a,
                 uint64_t           sb ) {
   rg_client_rec_t const * r = &a->recs[ m-1UL ];
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r->held[c]==sb ) return 1;
+  for( uint64_t k=0UL; k<RG_FREEING_CNT; k++ ) if( r->freeing[k]==sb ) return 1; /* revived by a free */
   if( rg_op_code( r->op ) && rg_op_sb( r->op )==sb ) return 1;
   rg_audit_sb_t const * p = rg_op_code( r->made )==RG_OP_CREATE ? rg_audit_find( a, rg_op_sb( r->made ) ) : NULL;
   return p && rg_op_where( r->made )<rg_groove_szc_cfg[ p->c ].obj_cnt && rg_groove_slot_off( p->off, p->c, rg_op_where( r->made ) )==sb;
@@ -150,6 +151,7 @@ rg_audit_slots( rg_audit_t * a,
     }
     if( rg_groove_hdr_type( h )==RG_GROOVE_HDR_TYPE_DEAD ) { /* a free that did not set its bit */
       uint64_t by = rg_hdr_dead_by( h ), k = (h>>28) & 63UL;
+      if( by && by==g->me ) continue; /* a free of this join's in flight (rg_free.c) */
       if( rg_audit_alive( a, by ) && by ) rg_audit_say( a, 1, "claimed slot %#lx was freed by client %lu, which is attached: not quiescent, or damaged", slot, by-1UL );
       else {
         rg_audit_say( a, 0, "a free of %#lx that client %lu did not finish", slot, by ? by-1UL : 0UL );

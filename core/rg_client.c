@@ -104,14 +104,14 @@ rg_client_held( rg_groove_t * g,
   return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, held ) + 8UL*c, word );
 }
 
-/* rg_client_freeing names sb in the next of the record's freeing words,
-   before a free sets bits there: the words cover the frees in flight
-   (RG_PEND_MAX of them over a round-trip transport, one otherwise). */
+/* rg_client_freeing names sb in the record's freeing word k before a
+   free sets bits there: word 0 for the synchronous frees, one per entry
+   of the ring of frees in flight over a round-trip transport. */
 
 int
 rg_client_freeing( rg_groove_t * g,
+                   uint64_t      k,
                    uint64_t      sb ) {
-  uint64_t k = g->freeing_next++ % RG_FREEING_CNT;
   return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, freeing ) + 8UL*k, sb );
 }
 

@@ -3,10 +3,49 @@
    one object exactly one takes effect, and a survivor that finds a dead
    header over a claimed slot knows whose free was interrupted.  A free
    is accepted only for the exact first byte of a live object in a
-   superblock whose keyed check word is right (doc/design.md, "free"). */
+   superblock whose keyed check word is right (doc/design.md, "free").
+
+   Over a round-trip transport the free validates the object with one
+   read, then posts its dead header and the CAS and returns: the CAS's
+   result is looked at once a later call of the join has waited for a
+   request posted after it (every wait covers the ones before), so in
+   the common case it costs no wait at all.  A CAS that guessed wrong is
+   retried then; a racing double free is reported by rg_groove_quiet. */
 
 #include "rg_groove_private.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
+
+/* rg_obj_in_volumes: obj_off can be an object's first byte as far as
+   its offset tells. */
+
+static inline int
+rg_obj_in_volumes( rg_groove_t const * g,
+                   uint64_t            obj_off ) {
+  if( RG_UNLIKELY( obj_off<g->volume0_off + RG_VOL_HDR_SZ + RG_GROOVE_BLOCK_FOOTPRINT + RG_GROOVE_HDR_FOOTPRINT ||
+                   obj_off>=g->volume1_off ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: not inside this pool's volumes [%#lx,%#lx)", obj_off, g->volume0_off, g->volume1_off );
+  return RG_SUCCESS;
+}
+
+/* rg_obj_check: bits, read at h (obj_off's header), is the header of a
+   live object starting exactly at obj_off; *c and *idx its class and
+   slot.  RG_ERR_INVAL if not. */
+
+static inline int
+rg_obj_check( uint64_t   obj_off,
+              uint64_t   h,
+              uint64_t   bits,
+              uint64_t * c,
+              uint64_t * idx ) {
+  if( RG_UNLIKELY( !rg_hdr_alloc_live( bits, c, idx ) ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: no live allocation there (freed already, or not an object)", obj_off );
+  if( RG_UNLIKELY( obj_off!=rg_hdr_obj_start( h, bits ) ) )
+    return rg_err( RG_ERR_INVAL, "free of %#lx: not the first byte of the object at %#lx", obj_off, rg_hdr_obj_start( h, bits ) );
+  return RG_SUCCESS;
+}
 
 /* rg_obj_find finds, through m (g's memory), the live object whose
    first byte is at obj_off: its header's offset *h, header word *bits,
@@ -20,21 +59,38 @@ rg_obj_find( rg_groove_t const * g,
              uint64_t *          bits,
              uint64_t *          c,
              uint64_t *          idx ) {
-  if( RG_UNLIKELY( obj_off<g->volume0_off + RG_VOL_HDR_SZ + RG_GROOVE_BLOCK_FOOTPRINT + RG_GROOVE_HDR_FOOTPRINT ||
-                   obj_off>=g->volume1_off ) )
-    return rg_err( RG_ERR_INVAL, "free of %#lx: not inside this pool's volumes [%#lx,%#lx)", obj_off, g->volume0_off, g->volume1_off );
-  *h = rg_groove_obj_hdr_off( obj_off );
-  int err = rg_mem_load( m, *h, bits );
+  int err = rg_obj_in_volumes( g, obj_off );
   if( RG_UNLIKELY( err ) ) return err;
-  if( RG_UNLIKELY( !rg_hdr_alloc_live( *bits, c, idx ) ) )
-    return rg_err( RG_ERR_INVAL, "free of %#lx: no live allocation there (freed already, or not an object)", obj_off );
-  if( RG_UNLIKELY( obj_off!=rg_hdr_obj_start( *h, *bits ) ) )
-    return rg_err( RG_ERR_INVAL, "free of %#lx: not the first byte of the object at %#lx", obj_off, rg_hdr_obj_start( *h, *bits ) );
+  *h = rg_groove_obj_hdr_off( obj_off );
+  if( RG_UNLIKELY( err = rg_mem_load( m, *h, bits ) ) ) return err;
+  return rg_obj_check( obj_off, *h, *bits, c, idx );
+}
+
+/* rg_slot_bits_of: the free bits a free of the object at h (class c,
+   slot idx, header word hdr; span_sz its third word, a span's exact
+   size) sets: one, or a span's run; *dead the dead header to write. */
+
+static int
+rg_slot_bits_of( rg_groove_t const * g,
+                 uint64_t            h,
+                 uint64_t            c,
+                 uint64_t            idx,
+                 uint64_t            hdr,
+                 uint64_t            span_sz,
+                 uint64_t *          bits,
+                 uint64_t *          dead ) {
+  *bits = 1UL<<idx;
+  *dead = g->dead;
+  if( c!=RG_GROOVE_SPAN_SZC || rg_groove_hdr_type( hdr )!=RG_GROOVE_HDR_TYPE_ALLOC ) return RG_SUCCESS; /* a class-31 superblock's slot: one bit */
+  uint64_t k = rg_hdr_span_cnt( span_sz );
+  if( span_sz>RG_GROOVE_SPAN_SZ_MAX || idx + k>rg_groove_szc_cfg[ c ].obj_cnt )
+    return rg_err( RG_ERR_INVAL, "object at %#lx: its span size %lu does not fit its superblock", h, span_sz );
+  *bits = rg_full_mask( k )<<idx;
+  *dead |= k<<28;
   return RG_SUCCESS;
 }
 
-/* rg_slot_bits: the free bits a free of the object at h (class c, slot
-   idx) sets: one, or a span's run; *dead the dead header to write. */
+/* rg_slot_bits: rg_slot_bits_of, reading the header words it needs. */
 
 static int
 rg_slot_bits( rg_groove_t * g,
@@ -43,20 +99,9 @@ rg_slot_bits( rg_groove_t * g,
               uint64_t      idx,
               uint64_t *    bits,
               uint64_t *    dead ) {
-  uint64_t hdr;
-  *bits = 1UL<<idx;
-  *dead = g->dead;
-  if( c!=RG_GROOVE_SPAN_SZC ) return RG_SUCCESS;
-  int err = rg_mem_load( g->mem, h, &hdr );
-  if( err || rg_groove_hdr_type( hdr )!=RG_GROOVE_HDR_TYPE_ALLOC ) return err; /* a class-30 superblock's slot: one bit */
-  uint64_t sz;
-  if( (err = rg_mem_load( g->mem, h + 16UL, &sz )) ) return err;
-  uint64_t k = rg_hdr_span_cnt( sz );
-  if( sz>RG_GROOVE_SPAN_SZ_MAX || idx + k>rg_groove_szc_cfg[ c ].obj_cnt )
-    return rg_err( RG_ERR_INVAL, "object at %#lx: its span size %lu does not fit its superblock", h, sz );
-  *bits = rg_full_mask( k )<<idx;
-  *dead |= k<<28;
-  return RG_SUCCESS;
+  uint64_t w[3] = { 0UL, 0UL, 0UL };
+  int err = c==RG_GROOVE_SPAN_SZC ? rg_mem_read_words( g->mem, h, w, 3UL ) : RG_SUCCESS;
+  return err ? err : rg_slot_bits_of( g, h, c, idx, w[0], w[2], bits, dead );
 }
 
 /* rg_slot_guess: a guess of the free word of sb (class c), which the
@@ -88,21 +133,66 @@ rg_slot_guess( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
+/* rg_freed: sb (class c) had free word f and took swp, setting bits of
+   a free of this join's.  A full one nobody held is now this join's, to
+   put back; one emptied in circulation is reclaimed. */
+
+static int
+rg_freed( rg_groove_t * g,
+          uint64_t      c,
+          uint64_t      sb,
+          uint64_t      f,
+          uint64_t      swp,
+          int           destroy ) {
+  if( !f ) return rg_sb_revived( g, c, sb, swp );
+  /* a held one that empties is its holder's spare */
+  if( !rg_sb_mark( f ) && rg_sb_free_bits( swp )==rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ) )
+    return rg_sb_reclaim( g, c, destroy ? sb : 0UL );
+  return RG_SUCCESS;
+}
+
+/* rg_bits_set sets bits (dead headers written) in sb of class c with a
+   CAS loop from the guess *f; on return *f is the word before and *swp
+   the word after.  Bits found set already are a concurrent double free:
+   RG_ERR_INVAL with *dup those bits (the others are not set). */
+
+static int
+rg_bits_set( rg_groove_t * g,
+             uint64_t      sb,
+             uint64_t      c,
+             uint64_t      bits,
+             uint64_t *    f,
+             uint64_t *    swp,
+             uint64_t *    dup ) {
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt, old;
+  *dup = 0UL;
+  for(;;) {
+    /* a full superblock nobody holds: setting its first bit takes it,
+       marked, so that it goes back into circulation exactly once (the
+       freeing word names it meanwhile) */
+    *swp = *f ? *f | bits : bits | g->mark;
+    int err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, *f, *swp, &old );
+    if( err ) return err;
+    if( old==*f ) return RG_SUCCESS;
+    if( (*dup = rg_sb_free_bits( old ) & bits) ) { *f = old; return rg_err( RG_ERR_INVAL, "an object of superblock %#lx was freed concurrently (double free)", sb ); }
+    if( rg_sb_free_bits( old )>>cnt ) return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has free word %#lx beyond its %lu slots", sb, old, cnt );
+    *f = old;
+  }
+}
+
 /* rg_slot_free returns slot idx of class c, whose header is at h, to
-   its superblock: an object, or a superblock being destroyed. */
+   its superblock, waiting for every step: an object on mapped memory,
+   or a superblock being destroyed. */
 
 int
 rg_slot_free( rg_groove_t * g,
               uint64_t      h,
               uint64_t      c,
               uint64_t      idx,
-              int           destroy,
-              int *         reported ) {
-  rg_mem_t const * m   = g->mem;
-  uint64_t         cnt = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t         sb  = rg_groove_sb_hdr_off( h, c, idx );
-  uint64_t         bits, dead, f;
-  *reported = 0;
+              int           destroy ) {
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  uint64_t sb  = rg_groove_sb_hdr_off( h, c, idx );
+  uint64_t bits, dead, f, swp, dup;
   int err = rg_slot_bits( g, h, c, idx, &bits, &dead );
   if( !err ) err = rg_slot_guess( g, h, c, sb, bits, &f );
   if( RG_UNLIKELY( err ) ) return err;
@@ -110,33 +200,241 @@ rg_slot_free( rg_groove_t * g,
     return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
 
   int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
-  if( !held && (err = rg_client_freeing( g, sb )) ) return err; /* a survivor finishes it from there */
-  if( (err = rg_mem_store( m, h, dead )) ) return err;
-  uint64_t old, swp;
-  for(;;) {
-    /* a full superblock nobody holds: setting its first bit takes it,
-       marked, so that it goes back into circulation exactly once */
-    int revive = !f;
-    swp = revive ? bits | g->mark : f | bits;
-    if( revive && (err = rg_client_op( g, RG_OP_REVIVE, sb, 0UL )) ) return err;
-    if( (err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, f, swp, &old )) ) return err;
-    if( old==f ) break;
-    if( rg_sb_free_bits( old ) & bits ) { *reported = 1; return rg_err( RG_ERR_INVAL, "object at %#lx was freed concurrently (double free)", h ); }
-    if( rg_sb_free_bits( old )>>cnt ) return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has free word %#lx beyond its %lu slots", sb, old, cnt );
-    f = old;
-  }
+  if( !held && (err = rg_client_freeing( g, 0UL, sb )) ) return err; /* a survivor finishes it from there */
+  if( (err = rg_mem_store( g->mem, h, dead )) ) return err;
+  if( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup )) ) return err;
   if( held ) g->held[ c ].free = rg_sb_free_bits( swp ); /* and what others freed meanwhile */
-  else if( rg_mem_round_trips( m ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = swp };
+  else if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = swp };
+  return rg_freed( g, c, sb, f, swp, destroy );
+}
 
-  if( !f ) return rg_sb_revived( g, c, sb, swp );
-  /* emptied a superblock in circulation (nobody holds it): reclaim.  A
-     held one that empties is its holder's spare. */
-  if( !rg_sb_mark( old ) && rg_sb_free_bits( swp )==rg_full_mask( cnt ) ) return rg_sb_reclaim( g, c, destroy ? sb : 0UL );
+/* Frees in flight (round-trip transports) ******************************/
+
+/* rg_pend_fail records a free's failure found after it returned, for
+   rg_groove_quiet (the first since the last quiet). */
+
+static void
+rg_pend_fail( rg_groove_t * g,
+              int           err,
+              uint64_t      obj ) {
+  if( g->quiet_err ) return;
+  g->quiet_err = err;
+  snprintf( g->quiet_msg, sizeof(g->quiet_msg), "free of %#lx (completed later): %s", obj, rg_errmsg() );
+}
+
+/* rg_pend_slot: a free entry of the ring (one must be). */
+
+static uint64_t
+rg_pend_slot( rg_groove_t * g ) {
+  uint64_t k = 0UL;
+  while( g->pend[k].state ) k++;
+  g->pend_cnt++;
+  return k;
+}
+
+static void
+rg_pend_done( rg_groove_t * g,
+              rg_pend_t *   e ) {
+  e->state = 0UL;
+  g->pend_cnt--;
+}
+
+/* rg_pend_guess: the free word a CAS setting bits in sb should expect:
+   what the newest free in flight there left, else rg_slot_guess's. */
+
+static int
+rg_pend_guess( rg_groove_t * g,
+               uint64_t      h,
+               uint64_t      c,
+               uint64_t      sb,
+               uint64_t      bits,
+               uint64_t *    f ) {
+  uint64_t newest = 0UL;
+  for( uint64_t k=0UL; k<RG_PEND_MAX; k++ ) {
+    rg_pend_t const * e = &g->pend[k];
+    if( e->state==RG_PEND_CAS && e->sb==sb && e->ticket>newest ) { newest = e->ticket; *f = e->swp; }
+  }
+  return newest ? RG_SUCCESS : rg_slot_guess( g, h, c, sb, bits, f );
+}
+
+/* rg_pend_cas posts the CAS of entry k (sb, c, bits, guess filled; the
+   record names sb, then the dead headers were posted). */
+
+static int
+rg_pend_cas( rg_groove_t * g,
+             uint64_t      k ) {
+  rg_pend_t * e = &g->pend[k];
+  int err;
+  e->swp = e->guess ? e->guess | e->bits : e->bits | g->mark;
+  rg_mem_req_t r = { .op = RG_MEM_OP_CAS, .off = e->sb + RG_SB_FREE_OFF, .cmp = e->guess, .swp = e->swp, .old = &e->old };
+  if( (err = rg_mem_post( g->mem, &r, 1UL, &e->ticket )) ) return err;
+  e->state = RG_PEND_CAS;
+  e->epoch = g->epoch;
+  if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb, .free = e->swp };
   return RG_SUCCESS;
 }
 
+/* rg_pend_submit: the free of obj_off, whose header (at h) read w, into
+   entry k: validated as rg_groove_free does, its dead header posted,
+   then its CAS.  RG_ERR_INVAL (entry k left free) for a bad free. */
+
+static int
+rg_pend_submit( rg_groove_t *    g,
+                uint64_t         k,
+                uint64_t         obj_off,
+                uint64_t         h,
+                uint64_t const * w ) {
+  rg_pend_t * e = &g->pend[k];
+  uint64_t c, idx, bits, dead, f;
+  int err = rg_obj_check( obj_off, h, w[0], &c, &idx );
+  uint64_t sb = err ? 0UL : rg_groove_sb_hdr_off( h, c, idx );
+  if( !err ) err = rg_slot_bits_of( g, h, c, idx, w[0], w[2], &bits, &dead );
+  if( !err ) err = rg_pend_guess( g, h, c, sb, bits, &f );
+  if( !err && ((rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>rg_groove_szc_cfg[ c ].obj_cnt)) )
+    err = rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  if( err ) return err;
+  int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
+  if( !held && (err = rg_client_freeing( g, k + 1UL, sb )) ) return err; /* before the dead header: a survivor finds it */
+  if( (err = rg_mem_store( g->mem, h, dead )) ) return err;
+  *e = (rg_pend_t){ .obj = obj_off, .sb = sb, .c = c, .bits = bits, .guess = f, .held = (uint64_t)held };
+  return rg_pend_cas( g, k );
+}
+
+/* rg_pend_finish: entry e's CAS has completed: retried while it guessed
+   wrong, then what follows the free. */
+
+static int
+rg_pend_finish( rg_groove_t * g,
+                rg_pend_t *   e ) {
+  uint64_t f = e->guess, swp = e->swp, dup;
+  int err = RG_SUCCESS;
+  if( e->old!=f ) {
+    f = e->old;
+    uint64_t bits = e->bits & ~rg_sb_free_bits( f );
+    if( bits!=e->bits ) rg_pend_fail( g, rg_err( RG_ERR_INVAL, "an object of superblock %#lx was freed concurrently (double free)", e->sb ), e->obj );
+    if( !bits ) return RG_SUCCESS;
+    err = rg_bits_set( g, e->sb, e->c, bits, &f, &swp, &dup );
+    if( err==RG_ERR_INVAL ) { rg_pend_fail( g, err, e->obj ); return RG_SUCCESS; }
+    if( err ) return err;
+    if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb, .free = swp };
+  }
+  rg_held_t * h = e->c<RG_GROOVE_HELD_SZC_CNT ? &g->held[ e->c ] : NULL;
+  if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free = rg_sb_free_bits( swp ); /* nothing claimed there since it was posted */
+  return rg_freed( g, e->c, e->sb, f, swp, 0 );
+}
+
+/* rg_pend_step takes entry k one step on: a header read completes into
+   its CAS, a CAS into the end of its free. */
+
+static int
+rg_pend_step( rg_groove_t * g,
+              uint64_t      k ) {
+  rg_pend_t * e = &g->pend[k];
+  int err = rg_mem_wait( g->mem, e->ticket );
+  if( err ) return err;
+  if( e->state==RG_PEND_READ ) {
+    uint64_t w[3] = { e->hdr[0], e->hdr[1], e->hdr[2] }, obj = e->obj;
+    err = rg_pend_submit( g, k, obj, rg_groove_obj_hdr_off( obj ), w );
+    if( err==RG_ERR_INVAL ) { rg_pend_fail( g, err, obj ); rg_pend_done( g, e ); return RG_SUCCESS; }
+    return err;
+  }
+  rg_pend_t done = *e;
+  rg_pend_done( g, e );
+  return rg_pend_finish( g, &done );
+}
+
+int
+rg_free_may_revive( rg_groove_t const * g,
+                    uint64_t            c ) {
+  for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
+    rg_pend_t const * e = &g->pend[k];
+    if( e->state==RG_PEND_READ || (e->state==RG_PEND_CAS && e->c==c && !e->guess) ) return 1;
+  }
+  return 0;
+}
+
+uint64_t
+rg_free_begin( rg_groove_t * g ) {
+  return ++g->epoch;
+}
+
+int
+rg_free_settle_before( rg_groove_t * g,
+                       uint64_t      start ) {
+  for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
+    if( !g->pend[k].state || g->pend[k].epoch>=start ) continue;
+    int err = rg_pend_step( g, k );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_free_round waits for every request in flight (one round trip at
+   most) and takes every entry a step on. */
+
+static int
+rg_free_round( rg_groove_t * g ) {
+  uint64_t start = rg_free_begin( g );
+  int err = rg_mem_wait( g->mem, RG_MEM_TICKET_ALL );
+  return err ? err : rg_free_settle_before( g, start );
+}
+
+int
+rg_free_settle( rg_groove_t * g ) {
+  while( g->pend_cnt ) {
+    int err = rg_free_round( g );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_free_room: an entry of the ring free for one more free in flight. */
+
+static int
+rg_free_room( rg_groove_t * g ) {
+  while( g->pend_cnt==RG_PEND_MAX ) {
+    int err = rg_free_round( g );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_free_remote: rg_groove_free over a round-trip transport: the
+   header read that validates (it also covers the frees in flight,
+   which this call then completes), then the free posted. */
+
+static int
+rg_free_remote( rg_groove_t * g,
+                uint64_t      obj_off ) {
+  int err = rg_groove_writable( g );
+  if( !err ) err = rg_obj_in_volumes( g, obj_off );
+  if( err ) return err;
+  uint64_t start = rg_free_begin( g ), h = rg_groove_obj_hdr_off( obj_off ), w[3];
+  if( (err = rg_mem_read_words( g->mem, h, w, 3UL )) ) return err;
+  if( (err = rg_free_settle_before( g, start )) || (err = rg_free_room( g )) ) return err;
+  uint64_t k = rg_pend_slot( g );
+  if( (err = rg_pend_submit( g, k, obj_off, h, w )) ) g->pend_cnt--;
+  return err;
+}
+
+int
+rg_groove_free_nbi( rg_groove_t * g,
+                    uint64_t      obj_off ) {
+  if( !g || !rg_mem_round_trips( g->mem ) ) return rg_groove_free( g, obj_off );
+  int err = rg_groove_writable( g );
+  if( !err ) err = rg_obj_in_volumes( g, obj_off );
+  if( !err ) err = rg_free_room( g );
+  if( err ) return err;
+  uint64_t k = rg_pend_slot( g );
+  rg_pend_t * e = &g->pend[k];
+  *e = (rg_pend_t){ .state = RG_PEND_READ, .epoch = g->epoch, .obj = obj_off };
+  rg_mem_req_t r = { .op = RG_MEM_OP_READ, .off = rg_groove_obj_hdr_off( obj_off ), .sz = sizeof(e->hdr), .buf = e->hdr };
+  if( (err = rg_mem_post( g->mem, &r, 1UL, &e->ticket )) ) rg_pend_done( g, e );
+  return err;
+}
+
 /* rg_groove_free_slot: rg_groove_free of the object found at h (class c,
-   slot idx), any case. */
+   slot idx) on memory without round trips, any case. */
 
 static __attribute__((noinline)) int
 rg_groove_free_slot( rg_groove_t * g,
@@ -144,14 +442,13 @@ rg_groove_free_slot( rg_groove_t * g,
                      uint64_t      c,
                      uint64_t      idx ) {
   int err = rg_groove_writable( g );
-  if( !err ) err = rg_free_settle( g );
-  int reported;
-  return err ? err : rg_slot_free( g, h, c, idx, 0, &reported );
+  return err ? err : rg_slot_free( g, h, c, idx, 0 );
 }
 
 static __attribute__((noinline)) int
 rg_groove_free_slow( rg_groove_t * g,
                      uint64_t      obj_off ) {
+  if( rg_mem_round_trips( g->mem ) ) return rg_free_remote( g, obj_off );
   uint64_t h = 0UL, bits = 0UL, c = 0UL, idx = 0UL;
   int err = rg_obj_find( g, g->mem, obj_off, &h, &bits, &c, &idx );
   return err ? err : rg_groove_free_slot( g, h, c, idx );
@@ -184,25 +481,173 @@ rg_groove_free( rg_groove_t * g,
   return rg_groove_free_slot( g, h, c, idx );
 }
 
+/* Batches ***************************************************************/
+
+#define RG_FREE_N_CHUNK (64UL)     /* objects looked at together */
+#define RG_FREE_SPAN    (32UL<<10) /* one read covers the headers within this */
+
+typedef struct {
+  uint64_t off;    /* the object's first byte */
+  uint64_t h;      /* its header */
+  uint64_t i;      /* its index in the caller's arrays */
+  uint64_t w[3];   /* its header's words */
+  uint64_t sb;
+  uint64_t c;
+  uint64_t bits;
+  uint64_t dead;
+  int      err;
+} rg_fobj_t;
+
+/* rg_fobj_sort: by header offset, so that one superblock's objects sit
+   together (a child superblock's within its slot); batches come mostly
+   in order, which insertion sort takes in one pass. */
+
+static void
+rg_fobj_sort( rg_fobj_t * o,
+              uint64_t    n ) {
+  for( uint64_t i=1UL; i<n; i++ ) {
+    rg_fobj_t x = o[i];
+    uint64_t  j = i;
+    for( ; j && o[j-1UL].h>x.h; j-- ) o[j] = o[j-1UL];
+    o[j] = x;
+  }
+}
+
+/* rg_free_n_read reads the header words of o[0..n) (sorted): mapped,
+   directly; remotely one read per run of headers within RG_FREE_SPAN,
+   RG_MEM_INFLIGHT_RA of them in flight together. */
+
+static int
+rg_free_n_read( rg_groove_t * g,
+                rg_fobj_t *   o,
+                uint64_t      n ) {
+  if( !rg_mem_round_trips( g->mem ) ) {
+    for( uint64_t i=0UL; i<n; i++ ) { int err = rg_mem_read_words( g->mem, o[i].h, o[i].w, 3UL ); if( err ) return err; }
+    return RG_SUCCESS;
+  }
+  uint8_t * buf = malloc( RG_MEM_INFLIGHT_RA*RG_FREE_SPAN );
+  if( !buf ) return rg_err( RG_ERR_IO, "free_n: out of memory for %lu bytes of headers", RG_MEM_INFLIGHT_RA*RG_FREE_SPAN );
+  int err = RG_SUCCESS;
+  for( uint64_t i=0UL; !err && i<n; ) {
+    rg_mem_req_t req[ RG_MEM_INFLIGHT_RA ];
+    uint64_t first[ RG_MEM_INFLIGHT_RA + 1UL ], r = 0UL, t;
+    for( ; i<n && r<RG_MEM_INFLIGHT_RA; r++ ) {
+      uint64_t j = i;
+      while( j + 1UL<n && o[ j+1UL ].h + 24UL - o[i].h<=RG_FREE_SPAN ) j++;
+      req[r] = (rg_mem_req_t){ .op = RG_MEM_OP_READ, .off = o[i].h, .sz = o[j].h + 24UL - o[i].h, .buf = buf + r*RG_FREE_SPAN };
+      first[r] = i;
+      i = j + 1UL;
+    }
+    first[r] = i;
+    err = rg_mem_post( g->mem, req, r, &t );
+    if( !err ) err = rg_mem_wait( g->mem, t );
+    for( uint64_t q=0UL; !err && q<r; q++ )
+      for( uint64_t x=first[q]; x<first[ q+1UL ]; x++ ) memcpy( o[x].w, (uint8_t *)req[q].buf + (o[x].h - req[q].off), 24UL );
+  }
+  free( buf );
+  return err;
+}
+
+/* rg_free_n_group frees o[0..n), live objects of one superblock with
+   their bits found: every one whose bits the guess shows free already
+   is refused; the others' dead headers go out, then one CAS sets all
+   their bits (posted remotely, waited for otherwise). */
+
+static int
+rg_free_n_group( rg_groove_t * g,
+                 rg_fobj_t *   o,
+                 uint64_t      n ) {
+  uint64_t sb = o[0].sb, c = o[0].c, bits = 0UL, f, swp, dup;
+  int rt = rg_mem_round_trips( g->mem ), held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
+  int err = rt ? rg_pend_guess( g, o[0].h, c, sb, o[0].bits, &f ) : rg_slot_guess( g, o[0].h, c, sb, o[0].bits, &f );
+  if( err==RG_ERR_INVAL ) { for( uint64_t x=0UL; x<n; x++ ) o[x].err = err; return RG_SUCCESS; }
+  if( err ) return err;
+  for( uint64_t x=0UL; x<n; x++ ) {
+    if( (rg_sb_free_bits( f ) | bits) & o[x].bits ) { o[x].err = rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", o[x].off ); continue; }
+    bits |= o[x].bits;
+  }
+  if( !bits ) return RG_SUCCESS;
+  if( rt ) { /* an entry of the ring, whose freeing word names sb */
+    if( (err = rg_free_room( g )) ) return err;
+    uint64_t k = rg_pend_slot( g ), first = 0UL;
+    while( o[ first ].err ) first++;
+    err = held ? RG_SUCCESS : rg_client_freeing( g, k + 1UL, sb );
+    for( uint64_t x=0UL; !err && x<n; x++ ) if( !o[x].err ) err = rg_mem_store( g->mem, o[x].h, o[x].dead );
+    g->pend[k] = (rg_pend_t){ .obj = o[ first ].off, .sb = sb, .c = c, .bits = bits, .guess = f, .held = (uint64_t)held };
+    if( err || (err = rg_pend_cas( g, k )) ) g->pend_cnt--;
+    return err;
+  }
+  if( !held && (err = rg_client_freeing( g, 0UL, sb )) ) return err;
+  for( uint64_t x=0UL; !err && x<n; x++ ) if( !o[x].err ) err = rg_mem_store( g->mem, o[x].h, o[x].dead );
+  if( err ) return err;
+  while( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup ))==RG_ERR_INVAL ) { /* some were freed meanwhile by others */
+    for( uint64_t x=0UL; x<n; x++ ) if( !o[x].err && (o[x].bits & dup) ) o[x].err = err;
+    if( !(bits &= ~dup) ) return RG_SUCCESS;
+  }
+  if( err ) return err;
+  if( held ) g->held[ c ].free = rg_sb_free_bits( swp );
+  return rg_freed( g, c, sb, f, swp, 0 );
+}
+
+/* rg_free_n_chunk: rg_groove_free_n of at most RG_FREE_N_CHUNK objects;
+   res[i] gets each one's result. */
+
+static int
+rg_free_n_chunk( rg_groove_t *    g,
+                 uint64_t         n,
+                 uint64_t const * obj_off,
+                 int *            res ) {
+  rg_fobj_t o[ RG_FREE_N_CHUNK ];
+  uint64_t  cnt = 0UL;
+  for( uint64_t i=0UL; i<n; i++ ) {
+    res[i] = rg_obj_in_volumes( g, obj_off[i] );
+    if( !res[i] ) o[ cnt++ ] = (rg_fobj_t){ .off = obj_off[i], .h = rg_groove_obj_hdr_off( obj_off[i] ), .i = i };
+  }
+  rg_fobj_sort( o, cnt );
+  uint64_t start = rg_free_begin( g );
+  int err = rg_free_n_read( g, o, cnt );
+  if( !err ) err = rg_free_settle_before( g, start );
+  if( err ) return err;
+  uint64_t live = 0UL;
+  for( uint64_t x=0UL; x<cnt; x++ ) { /* validated, then compacted to the live ones */
+    uint64_t idx;
+    o[x].err = rg_obj_check( o[x].off, o[x].h, o[x].w[0], &o[x].c, &idx );
+    if( !o[x].err && live && o[ live-1UL ].h==o[x].h ) o[x].err = rg_err( RG_ERR_INVAL, "free of %#lx: twice in one batch (double free)", o[x].off );
+    if( !o[x].err ) {
+      o[x].sb  = rg_groove_sb_hdr_off( o[x].h, o[x].c, idx );
+      o[x].err = rg_slot_bits_of( g, o[x].h, o[x].c, idx, o[x].w[0], o[x].w[2], &o[x].bits, &o[x].dead );
+    }
+    res[ o[x].i ] = o[x].err;
+    if( !o[x].err ) o[ live++ ] = o[x];
+  }
+  for( uint64_t x=0UL; x<live; ) {
+    uint64_t y = x + 1UL;
+    while( y<live && o[y].sb==o[x].sb ) y++;
+    if( (err = rg_free_n_group( g, o + x, y - x )) ) return err;
+    for( uint64_t q=x; q<y; q++ ) res[ o[q].i ] = o[q].err;
+    x = y;
+  }
+  return RG_SUCCESS;
+}
+
 int
 rg_groove_free_n( rg_groove_t *    g,
                   uint64_t         n,
                   uint64_t const * obj_off,
                   int *            err ) {
   if( !g || (n && !obj_off) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
-  int first = RG_SUCCESS;
-  for( uint64_t i=0UL; i<n; i++ ) {
-    int e = rg_groove_free( g, obj_off[i] );
-    if( err ) err[i] = e;
-    if( e && !first ) first = e;
+  int e = n ? rg_groove_writable( g ) : RG_SUCCESS;
+  if( e ) return e;
+  int first = RG_SUCCESS, res[ RG_FREE_N_CHUNK ];
+  for( uint64_t k=0UL; k<n; k+=RG_FREE_N_CHUNK ) {
+    uint64_t m = n - k < RG_FREE_N_CHUNK ? n - k : RG_FREE_N_CHUNK;
+    if( (e = rg_free_n_chunk( g, m, obj_off + k, res )) ) return e;
+    for( uint64_t i=0UL; i<m; i++ ) {
+      if( err ) err[ k + i ] = res[i];
+      if( res[i] && !first ) first = res[i];
+    }
   }
   return first;
-}
-
-int
-rg_free_settle( rg_groove_t * g ) {
-  (void)g;
-  return RG_SUCCESS;
 }
 
 int

@@ -91,6 +91,7 @@ typedef struct rg_held {
   uint64_t free;
   uint64_t owned;
   uint64_t slot;
+  uint64_t claimed; /* the join's epoch at its last claim there */
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:
@@ -101,21 +102,29 @@ typedef struct rg_seen {
   uint64_t free;
 } rg_seen_t;
 
-/* A free posted over a round-trip transport and not yet looked at
-   (rg_free.c): the CAS that sets bits in sb, expecting guess. */
+/* A free in flight over a round-trip transport (rg_free.c): its header
+   read posted (a free_nbi), or the CAS that sets its bits in sb posted,
+   expecting guess.  Entry i of the ring names its superblock in the
+   record's freeing word i + 1 (word 0 is the synchronous frees'). */
 
-#define RG_PEND_MAX (8UL) /* as many as the record's freeing words */
+#define RG_PEND_MAX  (RG_FREEING_CNT - 1UL)
+_Static_assert( RG_PEND_MAX==RG_GROOVE_FREES_IN_FLIGHT, "rg_groove.h's frees in flight" );
+#define RG_PEND_READ (1UL)
+#define RG_PEND_CAS  (2UL)
 
 typedef struct rg_pend {
+  uint64_t state;   /* 0 (unused), RG_PEND_READ or RG_PEND_CAS */
+  uint64_t epoch;   /* the join's epoch when its request was posted */
   uint64_t ticket;
+  uint64_t obj;     /* the object's offset (a batch's first in sb), for messages */
+  uint64_t hdr[3];  /* RG_PEND_READ: the header's words (bits, tag, a span's size) */
   uint64_t sb;
   uint64_t c;
-  uint64_t bits;   /* slots being freed */
-  uint64_t guess;  /* the free word the CAS expects */
+  uint64_t bits;    /* slots being freed */
+  uint64_t guess;   /* the free word the CAS expects */
   uint64_t swp;
-  uint64_t old;    /* what it found (after the wait) */
-  uint64_t obj;    /* the first object's offset, for messages */
-  int *    err;    /* where its result goes (rg_groove_free_n), or NULL */
+  uint64_t old;     /* what it found (after the wait) */
+  uint64_t held;    /* sb is the one this join holds for c */
 } rg_pend_t;
 
 struct rg_groove {
@@ -136,7 +145,6 @@ struct rg_groove {
   uint64_t         mark;
   uint64_t         owner;
   uint64_t         dead;          /* the dead header its frees write: rg_hdr_dead( me ) */
-  uint64_t         freeing_next;  /* next freeing word of the record to use */
 
   rg_held_t        held[ RG_GROOVE_HELD_SZC_CNT ];
 
@@ -149,7 +157,8 @@ struct rg_groove {
   rg_seen_t        seen        [ RG_GROOVE_SZC_CNT ];
   uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
   rg_pend_t        pend[ RG_PEND_MAX ];
-  uint64_t         pend_cnt;
+  uint64_t         pend_cnt;      /* entries in use */
+  uint64_t         epoch;         /* counts the calls that may complete frees in flight */
   int              quiet_err;     /* first deferred failure since the last quiet */
   char             quiet_msg[ 200 ];
 };
@@ -352,7 +361,7 @@ int  rg_client_claim( rg_groove_t * g, uint32_t id_kind, uint64_t const * id );
 int  rg_client_release( rg_groove_t * g );
 int  rg_client_op( rg_groove_t * g, uint64_t op, uint64_t sb, uint64_t where );
 int  rg_client_held( rg_groove_t * g, uint64_t c, uint64_t word );
-int  rg_client_freeing( rg_groove_t * g, uint64_t sb );
+int  rg_client_freeing( rg_groove_t * g, uint64_t k, uint64_t sb );
 int  rg_client_made( rg_groove_t * g, uint64_t p, uint64_t x );
 int  rg_client_aside( rg_groove_t * g, uint64_t head );
 
@@ -381,8 +390,11 @@ int  rg_sb_new( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word
 void rg_sb_held_set( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_bits, uint64_t slot );
 
 /* rg_free.c */
-int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int destroy, int * reported );
+int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int destroy );
 int  rg_free_settle( rg_groove_t * g );
+uint64_t rg_free_begin( rg_groove_t * g );
+int  rg_free_may_revive( rg_groove_t const * g, uint64_t c );
+int  rg_free_settle_before( rg_groove_t * g, uint64_t start );
 
 /* rg_volume.c: the volume pool */
 int  rg_groove_pool_acquire( rg_groove_t * g, uint64_t * idx );

@@ -48,7 +48,7 @@ rg_sb_held_set( rg_groove_t * g,
                 uint64_t      sb,
                 uint64_t      free_bits,
                 uint64_t      slot ) {
-  g->held[ c ] = (rg_held_t){ .sb = sb, .free = free_bits, .owned = 0UL, .slot = slot };
+  g->held[ c ] = (rg_held_t){ .sb = sb, .free = free_bits, .owned = 0UL, .slot = slot, .claimed = g->epoch };
 }
 
 static int
@@ -294,8 +294,7 @@ rg_sb_destroy( rg_groove_t * g,
     if( (err = rg_mem_store( g->mem, sb, 0UL )) ) return err;
     err = rg_volume_give_back( g, sb - RG_VOL_HDR_SZ );
   } else {
-    int reported = 0;
-    err = rg_slot_free( g, sb, parent, rg_groove_hdr_idx( bits ), 1, &reported );
+    err = rg_slot_free( g, sb, parent, rg_groove_hdr_idx( bits ), 1 );
     if( err==RG_ERR_INVAL ) err = rg_err( RG_ERR_CORRUPT, "empty class %lu superblock at %#lx: its parent is damaged (%s)", c, sb, rg_errmsg() );
   }
   if( !err ) err = rg_client_op( g, RG_OP_NONE, 0UL, 0UL );

@@ -549,7 +549,10 @@ rg_pool_free_n( rg_pool_t *        pool,
 int
 rg_pool_free_nbi( rg_pool_t * pool,
                   rg_gaddr_t  addr ) {
-  return rg_pool_free( pool, addr ); /* the free completes what it can later by itself (rg_groove_free) */
+  uint64_t off;
+  rg_pool_server_t * s = rg_pool_locate( pool, addr, &off );
+  if( !s ) return rg_err( RG_ERR_INVAL, "free of %#lx: null, or names no server of this pool", addr );
+  return rg_groove_free_nbi( s->groove, off );
 }
 
 /* rg_pool_post_io posts one read or write on the server addr names. */

@@ -443,6 +443,8 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL( rg_groove_free( h, obj[0] ), RG_SUCCESS );   /* a free into g's held superblock */
   CU_ASSERT_EQUAL( rg_groove_free( g, y ), RG_SUCCESS );        /* and into h's */
   CU_ASSERT_EQUAL( rg_groove_free( g, obj[1] ), RG_SUCCESS );   /* g's view of its bits is stale now */
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );           /* frees in flight over a round-trip transport */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( peek( sb + RG_SB_FREE_OFF ) & RG_SB_FREE_MASK, full );
   CU_ASSERT_EQUAL( g->held[ 0 ].free, full );
   CU_ASSERT_EQUAL( g->held[ 0 ].sb, sb );                        /* empty, still held: g's spare */
@@ -458,9 +460,11 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL( peek( slot ), 0UL );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( h, obj[3] ), RG_SUCCESS );   /* another join's free revives it */
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
   CU_ASSERT_EQUAL( peek( slot ), sb );                           /* h holds one: into the active slot */
   CU_ASSERT_EQUAL( mark_of( sb ), 0UL );                         /* unheld */
   CU_ASSERT_EQUAL( rg_groove_free( g, obj[4] ), RG_SUCCESS );   /* not full now: stays there */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   rg_pool_close( other );                                        /* leave: h's empty spare goes back to its parent */
@@ -475,6 +479,7 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL( g->held[ 0 ].sb, 0UL );
   CU_ASSERT_EQUAL( peek( slot ), 0UL );
   CU_ASSERT_EQUAL( rg_groove_free( g, obj[5] ), RG_SUCCESS );   /* its own free revives it: g holds it */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( g->held[ 0 ].sb, sb );
   CU_ASSERT_EQUAL( g->held[ 0 ].free, 1UL<<5 );
   CU_ASSERT_EQUAL( mark_of( sb ), me_of( g ) );
@@ -483,6 +488,149 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, obj[i] ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  teardown();
+}
+
+/* Batches: alloc_n hands out distinct live objects; free_n frees the
+   good offsets of a batch and refuses, one by one, an interior pointer,
+   an offset outside the volumes and a second free of one object in the
+   same batch; after quiet nothing is left and verify passes. */
+
+static void
+test_batches( void ) {
+  setup( 2UL );
+  static uint64_t const sizes[] = { 64UL, 5000UL, 100000UL };
+  static uint64_t obj[ 200 ];
+  static int      err[ 200 ];
+  for( uint64_t si=0UL; si<3UL; si++ ) {
+    for( uint64_t n=1UL; n<=130UL; n = n*4UL + 1UL ) { /* 1, 5, 21, 85 */
+      uint64_t got = 99UL;
+      CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, sizes[si], 7UL, n, obj, &got ), RG_SUCCESS );
+      CU_ASSERT_EQUAL_FATAL( got, n );
+      for( uint64_t i=0UL; i<n; i++ ) {
+        rg_groove_obj_info_t info;
+        CU_ASSERT_EQUAL( rg_groove_obj_info( g, obj[i], &info ), RG_SUCCESS );
+        CU_ASSERT_EQUAL( info.sz, sizes[si] );
+        CU_ASSERT_EQUAL( info.tag, 7UL );
+        CU_ASSERT_EQUAL( obj[i] & 15UL, 0UL );
+        for( uint64_t j=0UL; j<i; j++ ) CU_ASSERT_NOT_EQUAL( obj[i], obj[j] );
+      }
+      /* the bad ones among the good ones */
+      obj[ n ] = obj[0] + 16UL;       /* inside the first object */
+      obj[ n+1UL ] = 1UL<<62;         /* outside the volumes */
+      obj[ n+2UL ] = obj[ n-1UL ];    /* the last one twice */
+      memset( err, 0x55, sizeof(err) );
+      CU_ASSERT_EQUAL( rg_groove_free_n( g, n + 3UL, obj, err ), RG_ERR_INVAL );
+      for( uint64_t i=0UL; i<n; i++ ) CU_ASSERT_EQUAL( err[i], RG_SUCCESS );
+      CU_ASSERT_EQUAL( err[ n ], RG_ERR_INVAL );
+      CU_ASSERT_EQUAL( err[ n+1UL ], RG_ERR_INVAL );
+      CU_ASSERT_EQUAL( err[ n+2UL ], RG_ERR_INVAL );
+      CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+      rg_groove_usage_t u;
+      CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+      CU_ASSERT_EQUAL( u.objects, 0UL );
+      CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+    }
+  }
+  uint64_t got = 1UL;
+  CU_ASSERT_EQUAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 0UL, obj, &got ), RG_SUCCESS ); /* n 0: nothing */
+  CU_ASSERT_EQUAL( got, 0UL );
+  CU_ASSERT_EQUAL( rg_groove_free_n( g, 0UL, obj, err ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_alloc_n( g, 3UL, 64UL, 0UL, 4UL, obj, &got ), RG_ERR_INVAL ); /* bad align */
+  CU_ASSERT_EQUAL( got, 0UL );
+  teardown();
+}
+
+/* Non-blocking frees, writes and reads: a bad free_nbi inside the
+   volumes is reported by quiet (over a round-trip transport; at once
+   otherwise), the good ones take effect, data written with write_nbi is
+   read back with read_nbi after quiet, and the pool stays sound. */
+
+static void
+test_nonblocking( void ) {
+  setup( 1UL );
+  uint64_t obj[ 20 ];
+  for( uint64_t i=0UL; i<20UL; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 200UL, i, &obj[i] ), RG_SUCCESS );
+  int rt = rg_mem_round_trips( rg_groove_mem( g ) );
+  for( uint64_t i=0UL; i<10UL; i++ ) CU_ASSERT_EQUAL( rg_groove_free_nbi( g, obj[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free_nbi( g, obj[10] + 16UL ), rt ? RG_SUCCESS : RG_ERR_INVAL ); /* not a first byte */
+  CU_ASSERT_EQUAL( rg_groove_free_nbi( g, 1UL<<62 ), RG_ERR_INVAL );                       /* outside: at once */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), rt ? RG_ERR_INVAL : RG_SUCCESS );
+  if( rt ) CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "not the first byte" ) );
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );                                      /* reported once */
+  rg_groove_obj_info_t info;
+  for( uint64_t i=0UL; i<20UL; i++ ) CU_ASSERT_EQUAL( rg_groove_obj_info( g, obj[i], &info ), i<10UL ? RG_ERR_INVAL : RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free_nbi( g, obj[0] ), rt ? RG_SUCCESS : RG_ERR_INVAL );      /* a second free, posted */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), rt ? RG_ERR_INVAL : RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  for( uint64_t i=10UL; i<20UL; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, obj[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+
+  /* bytes: posted writes, then posted reads of them, complete at quiet */
+  rg_gaddr_t a;
+  CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( pool, 0UL, 4096UL, 0UL, &a ), RG_SUCCESS );
+  static uint8_t src[ 4096 ], dst[ 4096 ];
+  for( uint64_t i=0UL; i<sizeof(src); i++ ) src[i] = (uint8_t)(i*7UL + 3UL);
+  for( uint64_t k=0UL; k<4UL; k++ ) CU_ASSERT_EQUAL( rg_pool_write_nbi( pool, a + k*1024UL, src + k*1024UL, 1024UL ), RG_SUCCESS );
+  memset( src, 0, 1024UL ); /* the source may be reused once posted */
+  CU_ASSERT_EQUAL( rg_pool_read_nbi( pool, a, dst, sizeof(dst) ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_quiet( pool ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<sizeof(dst); i++ ) if( dst[i]!=(uint8_t)(i*7UL + 3UL) ) { CU_FAIL( "read_nbi after write_nbi" ); break; }
+  CU_ASSERT_EQUAL( rg_pool_write_nbi( pool, a + (1UL<<40), src, 200UL ), RG_ERR_INVAL ); /* outside the region */
+  CU_ASSERT_EQUAL( rg_pool_free_nbi( pool, a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_quiet( pool ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
+  teardown();
+}
+
+/* Round trips over loop (deterministic counts, not times): in steady
+   state a 64 B alloc+free pair waits for 2 (alloc 1, free 1), and
+   alloc_n + free_n of 8 objects for at most 2 in all. */
+
+static void
+test_round_trips( void ) {
+  setup( 1UL );
+  rg_mem_stats_t s0, s1;
+  if( !rg_mem_round_trips( rg_groove_mem( g ) ) || rg_pool_stats( pool, &s0 ) ) { teardown(); return; } /* no counters here */
+  uint64_t obj[ 8 ], got;
+  for( int i=0; i<4; i++ ) { /* steady state: the join holds its superblock */
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 64UL, 0UL, &obj[0] ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free( g, obj[0] ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s0 ), RG_SUCCESS );
+  for( int i=0; i<100; i++ ) {
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 64UL, 0UL, &obj[0] ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free( g, obj[0] ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
+  printf( "\n  64 B alloc+free pair: %.2f round trips", (double)(s1.round_trips - s0.round_trips)/100.0 );
+  CU_ASSERT( s1.round_trips - s0.round_trips<=200UL );
+  for( int i=0; i<4; i++ ) {
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 8UL, obj, &got ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free_n( g, 8UL, obj, NULL ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s0 ), RG_SUCCESS );
+  for( int i=0; i<100; i++ ) {
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 8UL, obj, &got ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free_n( g, 8UL, obj, NULL ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
+  printf( "; alloc_n + free_n of 8: %.3f per object", (double)(s1.round_trips - s0.round_trips)/800.0 );
+  CU_ASSERT( s1.round_trips - s0.round_trips<=200UL );
+  static uint64_t many[ 64 ];
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s0 ), RG_SUCCESS );
+  for( int i=0; i<100; i++ ) {
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 64UL, many, &got ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free_n( g, 64UL, many, NULL ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
+  printf( "; of 64: %.3f", (double)(s1.round_trips - s0.round_trips)/6400.0 );
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
   teardown();
 }
 
@@ -497,6 +645,9 @@ main( void ) {
     { "the widened stack version defeats ABA",      test_widened_version      },
     { "recovery after clients died mid-operation",  test_recovery             },
     { "a join holds its small-class superblocks",   test_held_superblocks     },
+    { "batches: alloc_n and free_n",                test_batches              },
+    { "non-blocking frees, writes and reads",       test_nonblocking          },
+    { "round trips of pairs and batches",           test_round_trips          },
     { NULL, NULL }
   };
   printf( "pool under test: %s\n", pool_uri() );

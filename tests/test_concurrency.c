@@ -246,6 +246,7 @@ test_stealing( void ) {
   CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived: a holds it */
   CU_ASSERT_EQUAL( rg_pool_free( a, x[38] ), RG_SUCCESS );  /* revived into a's empty active slot */
   CU_ASSERT_EQUAL( rg_pool_free( a, x[76] ), RG_SUCCESS );  /* revived onto a's inactive stack */
+  CU_ASSERT_EQUAL( rg_pool_quiet( a ), RG_SUCCESS );        /* what a round-trip transport left in flight */
   rg_groove_usage_t before, after;
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
   rg_gaddr_t y;
@@ -259,6 +260,7 @@ test_stealing( void ) {
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS ); /* from it again, full again */
   CU_ASSERT_EQUAL( y, x[76] );
   CU_ASSERT_EQUAL( rg_pool_free( a, x[114] ), RG_SUCCESS ); /* a spare superblock on a's stack */
+  CU_ASSERT_EQUAL( rg_pool_quiet( a ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
   rg_gaddr_t z;
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &z ), RG_SUCCESS );

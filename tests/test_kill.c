@@ -57,9 +57,32 @@ intact( rg_pool_t * p, rg_gaddr_t a ) {
   return 1;
 }
 
+/* rg_batch_step: free up to 8 live objects from k on in one call (or
+   one by one without waiting), then allocate as many in one call. */
+
+static void
+batch_step( rg_pool_t *  p,
+            rg_gaddr_t * live,
+            uint64_t     k,
+            uint64_t *   allocs,
+            uint64_t *   frees,
+            uint64_t *   errors ) {
+  rg_gaddr_t a[ 8 ];
+  uint64_t   slot[ 8 ], n = 0UL, got = 0UL;
+  for( uint64_t i=k; i<k + 8UL && i<LIVE_CNT; i++ ) if( live[i] ) { slot[n] = i; a[ n++ ] = live[i]; live[i] = 0UL; }
+  if( n && (k & 1UL) ) {
+    if( rg_pool_free_n( p, n, a, NULL ) ) (*errors)++; else *frees += n;
+  } else {
+    for( uint64_t i=0UL; i<n; i++ ) if( rg_pool_free_nbi( p, a[i] ) ) (*errors)++; else (*frees)++;
+  }
+  if( !n || rg_pool_alloc_n( p, 0UL, 100UL, k, n, a, &got ) ) (*errors) += !!n;
+  for( uint64_t i=0UL; i<got; i++ ) live[ slot[i] ] = a[i];
+  *allocs += got;
+}
+
 /* One random step: free a random live object (checking it, when asked)
    or allocate 16 B..100 KB, mostly small; a victim trims the pool one
-   step in 1000. */
+   step in 1000 and works in batches one step in 16. */
 
 static void
 step( rg_pool_t * p,
@@ -73,6 +96,7 @@ step( rg_pool_t * p,
       uint64_t *   bad ) {
   uint64_t k = rg_test_rand( s ) % LIVE_CNT;
   if( trims && !(k % 1000UL) && rg_pool_trim( p, NULL ) ) (*errors)++;
+  if( trims && (k % 16UL)==3UL ) { batch_step( p, live, k, allocs, frees, errors ); return; }
   if( live[k] ) {
     if( check && !intact( p, live[k] ) ) (*bad)++;
     if( rg_pool_free( p, live[k] ) ) (*errors)++; else (*frees)++;
@@ -112,6 +136,8 @@ victim( uint64_t v ) {
   __atomic_store_n( &sh->owner[v], rg_pool_owner( p, 0UL ), __ATOMIC_RELEASE );
   for(;;) step( p, live, &s, 0, 1, &a, &f, &e, &b ); /* until it is killed */
 }
+
+static void say( void * ctx, char const * line ) { (void)ctx; printf( "    %s\n", line ); }
 
 static int cmp_double( void const * x, void const * y ) { double a = *(double const *)x, b = *(double const *)y; return (a>b) - (a<b); }
 
@@ -164,7 +190,11 @@ test_kills_recovered_online( void ) {
           kill_cnt, recovered, back, slots, in_doubt, 1e3*took[ kill_cnt/2UL ], 1e3*took[ kill_cnt-1UL ] );
 
   int verdict = rg_pool_verify( pool );
-  if( verdict ) printf( "  before freeing the dead clients' objects: %s\n", rg_errmsg() );
+  if( verdict ) {
+    printf( "  before freeing the dead clients' objects: %s; a dry run of recovery says:\n", rg_errmsg() );
+    rg_groove_recovery_t dry = { .report = say };
+    rg_pool_recover( pool, RG_RECOVER_DRY_RUN, &dry );
+  }
   CU_ASSERT_EQUAL( verdict, in_doubt ? RG_ERR_AGAIN : RG_SUCCESS );
   if( in_doubt ) { /* the quiet pass: nobody is attached but this handle now */
     rg_groove_recovery_t rec = {0};

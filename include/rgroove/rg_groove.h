@@ -344,16 +344,33 @@ rg_groove_free( rg_groove_t * join,
    rg_groove_free would return it (err may be NULL); one bad offset
    among good ones does not stop the others; a double free inside the
    batch is refused like any other.  Returns RG_SUCCESS if every free
-   succeeded, else the first error.  Deferred like rg_groove_free over a
-   round-trip transport: err[i] of a racing double free is then set by
-   rg_groove_quiet, which must be called before err is read back if the
-   caller cares about that case. */
+   succeeded, else the first error.  Over a round-trip transport the
+   headers are read together (one read per run of nearby headers, up to
+   RG_MEM_INFLIGHT_RA runs per round trip) and the atomics posted as
+   rg_groove_free's are: a racing double free found later is reported by
+   rg_groove_quiet, not in err. */
 
 int
 rg_groove_free_n( rg_groove_t *    join,
                   uint64_t         n,
                   uint64_t const * obj_off,
                   int *            err );
+
+/* rg_groove_free_nbi frees obj_off without waiting: over a round-trip
+   transport it posts the header read and returns; the rest of the free
+   (validation, dead header, CAS) happens in a later call of the join,
+   and rg_groove_quiet reports what failed, RG_ERR_INVAL for a bad free
+   among them.  Only an offset outside the volumes (RG_ERR_INVAL), a
+   read-only join (RG_ERR_PERM) or RG_ERR_IO is returned at once.  On
+   memory without round trips it is rg_groove_free.  At most
+   RG_GROOVE_FREES_IN_FLIGHT frees are in flight: one more first
+   completes what it can (one round trip). */
+
+#define RG_GROOVE_FREES_IN_FLIGHT (7UL)
+
+int
+rg_groove_free_nbi( rg_groove_t * join,
+                    uint64_t      obj_off );
 
 /* rg_groove_quiet completes everything the join has posted and not yet
    completed (deferred frees).  Returns RG_SUCCESS or the first failure
@@ -454,7 +471,9 @@ rg_groove_free_owner( rg_groove_t * join,
    return RG_SUCCESS, RG_ERR_INVAL (bad arguments), RG_ERR_CORRUPT
    (rg_errmsg says what and where), RG_ERR_AGAIN (not damaged, but a
    client died mid-operation: run recovery) or RG_ERR_IO.  The groove
-   must be quiescent: no alloc or free may run anywhere meanwhile. */
+   must be quiescent: no alloc or free may run anywhere meanwhile, and
+   other joins' frees in flight completed (rg_groove_quiet); this join's
+   own are no damage. */
 
 int
 rg_groove_verify( rg_groove_t const * join );

@@ -248,9 +248,10 @@ int rg_pool_free_n ( rg_pool_t * pool, uint64_t n, rg_gaddr_t const * addr, int 
    later read of what a write_nbi wrote sees it (the operations of one
    handle to one server are done in order), but completion, and so the
    data of a read_nbi, is only certain after quiet.  A free_nbi's object
-   must not be used afterwards; its validation happens before it
-   returns (a bad address returns the error at once).  On mapped memory
-   every call completes before it returns. */
+   must not be used afterwards; an address outside the pool's volumes
+   returns the error at once, any other bad free (not a live object's
+   first byte, a double free) is reported by quiet (rg_groove_free_nbi).
+   On mapped memory every call completes before it returns. */
 
 int rg_pool_free_nbi ( rg_pool_t * pool, rg_gaddr_t addr );
 int rg_pool_write_nbi( rg_pool_t * pool, rg_gaddr_t addr, void const * buf, uint64_t sz );
