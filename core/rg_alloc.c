@@ -101,6 +101,7 @@ rg_alloc_large( rg_groove_t * g,
   uint64_t b = rg_lowest_bit( rg_sb_free_bits( f ) ), idx = (uint64_t)__builtin_ctzl( b );
   if( (err = rg_alloc_hdr( g, g->mem, sb, c, idx, hdr_bits | (idx<<16), tag, 1 )) ) return err;
   if( (err = rg_sb_claim( g, c, sb, slot, b, &f )) ) return err;
+  if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = f }; /* its free needs no look at sb */
   *obj = rg_groove_slot_off( sb, c, idx );
   return RG_SUCCESS;
 }

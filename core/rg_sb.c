@@ -237,13 +237,17 @@ rg_sb_acquire( rg_groove_t * g,
    one back to its parent, a full one out of circulation, any other
    where others can take it. */
 
-int
-rg_sb_release( rg_groove_t * g,
-               uint64_t      c,
-               uint64_t      sb,
-               uint64_t      slot ) {
-  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt, f;
-  int err = rg_sb_load_free( g, sb, &f );
+/* rg_sb_release_from: rg_sb_release with f a guess of sb's free word
+   (a wrong one costs a retry). */
+
+static int
+rg_sb_release_from( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t      sb,
+                    uint64_t      slot,
+                    uint64_t      f ) {
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
+  int err = RG_SUCCESS;
   for(;;) {
     if( err ) return err;
     if( rg_sb_mark( f )!=g->me )
@@ -271,6 +275,16 @@ rg_sb_release( rg_groove_t * g,
     if( (err = rg_sb_unmark( g, sb, g->me, &f )) ) return err;
     return rg_client_op( g, RG_OP_NONE, 0UL, 0UL );
   }
+}
+
+int
+rg_sb_release( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t      sb,
+               uint64_t      slot ) {
+  uint64_t f;
+  int err = rg_sb_load_free( g, sb, &f );
+  return err ? err : rg_sb_release_from( g, c, sb, slot, f );
 }
 
 /* rg_sb_destroy returns sb (class c, empty, held by this join, in no
@@ -318,7 +332,7 @@ rg_sb_revived( rg_groove_t * g,
     int err = rg_slot_put( g, w, sb, &in );
     return err ? err : rg_sb_hold( g, c, sb, free_word, in ? w : 0UL );
   }
-  return rg_sb_release( g, c, sb, 0UL );
+  return rg_sb_release_from( g, c, sb, 0UL, free_word );
 }
 
 /* rg_sb_reclaim: a free just emptied a class-c superblock in

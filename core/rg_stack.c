@@ -118,6 +118,72 @@ rg_sb_unmark( rg_groove_t * g,
   }
 }
 
+/* rg_sb_mark_mine_then_load: rg_sb_mark_mine, then *now is the word at
+   off (and *now2 the one at off2, if off2 is not 0) as they are after
+   the mark.  Remotely each CAS and the reads go in one post: the reads
+   execute after the CAS. */
+
+static int
+rg_sb_mark_mine_then_load( rg_groove_t * g,
+                           uint64_t      sb,
+                           uint64_t      expect,
+                           uint64_t      off,
+                           uint64_t      off2,
+                           uint64_t *    free_word,
+                           uint64_t *    now,
+                           uint64_t *    now2 ) {
+  if( !rg_mem_round_trips( g->mem ) ) {
+    int err = rg_sb_mark_mine( g, sb, expect, free_word );
+    if( !err ) err = rg_mem_load( g->mem, off, now );
+    if( !err && off2 ) err = rg_mem_load( g->mem, off2, now2 );
+    return err;
+  }
+  for(;;) {
+    uint64_t old, t;
+    rg_mem_req_t req[3] = {
+      { .op = RG_MEM_OP_CAS,  .off = sb + RG_SB_FREE_OFF, .cmp = expect, .swp = expect | g->mark, .old = &old },
+      { .op = RG_MEM_OP_READ, .off = off,  .sz = 8UL, .buf = now  },
+      { .op = RG_MEM_OP_READ, .off = off2, .sz = 8UL, .buf = now2 } };
+    int err = rg_mem_post( g->mem, req, off2 ? 3UL : 2UL, &t );
+    if( !err ) err = rg_mem_wait( g->mem, t );
+    if( err ) return err;
+    if( old==expect ) { *free_word = expect | g->mark; return RG_SUCCESS; }
+    *free_word = old;
+    if( rg_sb_mark( old ) || !rg_sb_free_bits( old ) ) return RG_ERR_AGAIN;
+    expect = old; /* others freed slots meanwhile */
+  }
+}
+
+/* rg_slot_look reads the active slot at slot (class c) into *s and, when
+   it can, the metadata of the superblock there into meta (meta[0] ~0UL
+   when it could not): remotely the slot and the metadata of the
+   superblock this join last saw in its own slot are read in one post. */
+
+static int
+rg_slot_look( rg_groove_t * g,
+              uint64_t      slot,
+              uint64_t      c,
+              uint64_t *    s,
+              uint64_t *    meta ) {
+  int own = rg_mem_round_trips( g->mem ) && slot==rg_groove_active_off( g, c );
+  uint64_t guess = own ? g->slot_seen[ c ] : 0UL, t;
+  meta[0] = ~0UL;
+  if( !guess ) {
+    int err = rg_mem_load( g->mem, slot, s );
+    if( !err && own ) g->slot_seen[ c ] = *s;
+    return err;
+  }
+  rg_mem_req_t req[2] = {
+    { .op = RG_MEM_OP_READ, .off = slot,  .sz = 8UL,                   .buf = s    },
+    { .op = RG_MEM_OP_READ, .off = guess, .sz = 8UL*RG_SB_META_WORDS, .buf = meta } };
+  int err = rg_mem_post( g->mem, req, 2UL, &t );
+  if( !err ) err = rg_mem_wait( g->mem, t );
+  if( err ) return err;
+  if( *s!=guess ) meta[0] = ~0UL;
+  g->slot_seen[ c ] = *s;
+  return RG_SUCCESS;
+}
+
 /* Active slots **********************************************************/
 
 /* rg_slot_take marks, where it sits, the class-c superblock in the
@@ -133,9 +199,10 @@ rg_slot_take( rg_groove_t * g,
   uint64_t s, meta[ RG_SB_META_WORDS ];
   int moved;
   *sb = 0UL;
-  int err = rg_mem_load( g->mem, slot, &s );
+  int err = rg_slot_look( g, slot, c, &s, meta );
   if( err || !s ) return err;
-  if( (err = rg_sb_read_meta( g, slot, s, s, c, meta, &moved )) || moved ) return err;
+  if( meta[0]!=~0UL && rg_sb_meta_ok( g, s, c, meta ) ) moved = 0; /* read together with the slot */
+  else if( (err = rg_sb_read_meta( g, slot, s, s, c, meta, &moved )) || moved ) return err;
   if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy: someone holds it in place */
   if( !rg_sb_free_bits( meta[2] ) ) { /* taken, filled and dropped since the slot was read, or damage */
     uint64_t now;
@@ -144,14 +211,14 @@ rg_slot_take( rg_groove_t * g,
     return RG_SUCCESS;
   }
   if( (err = rg_client_op( g, RG_OP_SLOT, s, slot )) ) return err;
-  err = rg_sb_mark_mine( g, s, meta[2], free_word );
-  if( err==RG_ERR_AGAIN ) return RG_SUCCESS;
-  if( err ) return err;
   /* The free word has no version: s may have left the slot and come back
      to the same word before the mark.  Marked, it stays where it is now:
-     in the slot, or somewhere to leave it. */
+     in the slot, or somewhere to leave it; the slot read after the mark
+     tells (posted with it remotely: one round trip). */
   uint64_t now;
-  if( (err = rg_mem_load( g->mem, slot, &now )) ) return err;
+  err = rg_sb_mark_mine_then_load( g, s, meta[2], slot, 0UL, free_word, &now, NULL );
+  if( err==RG_ERR_AGAIN ) return RG_SUCCESS;
+  if( err ) return err;
   if( now!=s ) return rg_sb_unmark( g, s, g->me, free_word );
   *sb = s;
   return RG_SUCCESS;
@@ -237,15 +304,13 @@ rg_stk_pop_marked( rg_groove_t * g,
       continue;
     }
     if( (err = rg_client_op( g, RG_OP_POP, top, stk )) ) return err;
-    err = rg_sb_mark_mine( g, top, meta[2], free_word );
-    if( err==RG_ERR_AGAIN ) return RG_SUCCESS;
-    if( err ) return err;
-    /* Marked: nobody else pops it or moves it now.  The free word has no
+    /* Marked, nobody else pops it or moves it.  The free word has no
        version, so it may have been popped and pushed back before the mark:
-       read the top and its link again; from here on they hold. */
+       the top and its link are read again after it (with it, remotely);
+       from there on, while it is on top, they hold. */
     uint64_t next;
-    if( (err = rg_mem_load( m, stk, &w )) ) return err;
-    if( !err && rg_stk_off( w )==top ) err = rg_mem_load( m, top + RG_SB_INFO_OFF, &next );
+    err = rg_sb_mark_mine_then_load( g, top, meta[2], stk, top + RG_SB_INFO_OFF, free_word, &w, &next );
+    if( err==RG_ERR_AGAIN ) return RG_SUCCESS;
     if( err ) return err;
     while( rg_stk_off( w )==top ) {
       uint64_t old;
