@@ -77,7 +77,8 @@ stats_delta( rg_verbs_client_t const * c,
 /* One chain: two writes, a CAS publishing them, reads of what was
    written and of the flag, two FAAs.  Nothing reaches the caller before
    the wait; after it everything is in order, and another connection
-   sees the published bytes. */
+   sees the published bytes.  Then writes after reads and atomics of the
+   same bytes. */
 
 static void
 test_chain( void ) {
@@ -146,6 +147,32 @@ test_chain( void ) {
   CU_ASSERT_EQUAL( rg_mem_load( o, n_off, &count ), RG_SUCCESS );
   CU_ASSERT_EQUAL( count, 12UL );
   CU_ASSERT_EQUAL( rg_verbs_client_disconnect( other ), RG_SUCCESS );
+
+  /* a write after a read or atomic of the same bytes does not pass it
+     (it goes with IBV_SEND_FENCE); a write elsewhere is not held back */
+  uint64_t x_off = base + 8448UL, y_off = base + 8456UL, z_off = base + 8464UL;
+  uint64_t one = 1UL, two = 2UL, nine = 9UL, r1 = 0UL, r2 = 0UL, y_old = 7UL, y_now = 0UL;
+  rg_mem_req_t w0[ 2 ] = { { .op = RG_MEM_OP_WRITE, .off = x_off, .sz = 8UL, .buf = &one },
+                           { .op = RG_MEM_OP_WRITE, .off = y_off, .sz = 8UL, .buf = &one } };
+  CU_ASSERT_EQUAL( rg_mem_post( m, w0, 2UL, &t ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_mem_wait( m, t ), RG_SUCCESS );
+  rg_mem_req_t order[] = {
+    { .op = RG_MEM_OP_READ,  .off = x_off, .sz = 8UL, .buf = &r1 },
+    { .op = RG_MEM_OP_WRITE, .off = z_off, .sz = 8UL, .buf = &nine },  /* elsewhere: not fenced */
+    { .op = RG_MEM_OP_WRITE, .off = x_off, .sz = 8UL, .buf = &two },   /* after the read of x: fenced */
+    { .op = RG_MEM_OP_READ,  .off = x_off, .sz = 8UL, .buf = &r2 },
+    { .op = RG_MEM_OP_FAA,   .off = y_off, .cmp = 5UL, .old = &y_old },
+    { .op = RG_MEM_OP_WRITE, .off = y_off, .sz = 8UL, .buf = &nine },  /* after the FAA of y: fenced */
+    { .op = RG_MEM_OP_READ,  .off = y_off, .sz = 8UL, .buf = &y_now },
+  };
+  uint64_t fenced = q->fenced;
+  CU_ASSERT_EQUAL_FATAL( rg_mem_post( m, order, 7UL, &t ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( q->fenced - fenced, 2UL );
+  CU_ASSERT_EQUAL( rg_mem_wait( m, t ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( r1, 1UL );
+  CU_ASSERT_EQUAL( r2, 2UL );
+  CU_ASSERT_EQUAL( y_old, 1UL );
+  CU_ASSERT_EQUAL( y_now, 9UL );
   CU_ASSERT_EQUAL( rg_verbs_client_disconnect( c ), RG_SUCCESS );
 }
 

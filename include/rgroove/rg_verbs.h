@@ -7,7 +7,9 @@
 
      post        the requests as one chain of work requests, one
                  ibv_post_send (one doorbell); only the last asks for a
-                 completion (the send queue completes in order)
+                 completion (the send queue completes in order); a write
+                 over bytes an earlier read or atomic still reads goes
+                 with IBV_SEND_FENCE (a later write may pass them)
      wait        polls until the completion that covers the ticket, then
                  copies read bytes and atomic results to the caller
      read        RDMA READ into registered landing space: post + wait

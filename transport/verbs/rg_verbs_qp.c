@@ -314,12 +314,28 @@ rg_verbs_qp_read_req( rg_verbs_qp_t *      q,
     struct ibv_send_wr wr = { .opcode = IBV_WR_RDMA_READ };
     wr.wr.rdma.remote_addr = q->remote_addr + req->off + done;
     wr.wr.rdma.rkey        = q->rkey;
-    rg_verbs_land_t r = { .ticket = ticket, .dst = (uint8_t *)req->buf + done, .op = RG_MEM_OP_READ };
+    rg_verbs_land_t r = { .ticket = ticket, .dst = (uint8_t *)req->buf + done, .op = RG_MEM_OP_READ,
+                          .roff = req->off + done, .rlen = n };
     int err = rg_verbs_qp_landed( q, &wr, &r, n );
     if( err ) return err;
     done += n;
   }
   return RG_SUCCESS;
+}
+
+/* rg_verbs_qp_overlaps: a read or atomic not known complete reads some
+   of the remote bytes [off, off+n): a write there must not pass it. */
+
+static int
+rg_verbs_qp_overlaps( rg_verbs_qp_t const * q,
+                      uint64_t              off,
+                      uint64_t              n ) {
+  for( uint64_t i=q->land_hi; i>q->land_lo; i-- ) {
+    rg_verbs_land_t const * r = &q->land[ (i-1UL) & (q->land_cap-1UL) ];
+    if( r->wr<=q->done_wr ) break; /* in order: every earlier one is complete too */
+    if( r->roff < off + n && off < r->roff + r->rlen ) return 1;
+  }
+  return 0;
 }
 
 static int
@@ -341,6 +357,7 @@ rg_verbs_qp_write_req( rg_verbs_qp_t *      q,
     memcpy( src, (uint8_t const *)req->buf + done, n );
     q->sent[ wr->wr_id % q->sq_depth ] = (rg_verbs_sent_t){ .ticket = ticket, .ring_end = q->ring_head, .write = 1 };
     wr->opcode              = IBV_WR_RDMA_WRITE;
+    if( rg_verbs_qp_overlaps( q, req->off + done, n ) ) { wr->send_flags = IBV_SEND_FENCE; q->fenced++; }
     wr->wr.rdma.remote_addr = q->remote_addr + req->off + done;
     wr->wr.rdma.rkey        = q->rkey;
     *wr->sg_list = (struct ibv_sge){ .addr = (uintptr_t)src, .length = (uint32_t)n, .lkey = q->mr->lkey };
@@ -358,7 +375,8 @@ rg_verbs_qp_atomic_req( rg_verbs_qp_t *      q,
   wr.wr.atomic.rkey        = q->rkey;
   wr.wr.atomic.compare_add = req->cmp;
   wr.wr.atomic.swap        = req->swp;
-  rg_verbs_land_t r = { .ticket = ticket, .dst = (uint8_t *)req->old, .cmp = req->cmp, .op = req->op };
+  rg_verbs_land_t r = { .ticket = ticket, .dst = (uint8_t *)req->old, .cmp = req->cmp, .op = req->op,
+                        .roff = req->off, .rlen = 8UL };
   return rg_verbs_qp_landed( q, &wr, &r, 8UL );
 }
 
@@ -368,7 +386,7 @@ rg_verbs_qp_fence_req( rg_verbs_qp_t * q,
   struct ibv_send_wr wr = { .opcode = IBV_WR_RDMA_READ };
   wr.wr.rdma.remote_addr = q->remote_addr;
   wr.wr.rdma.rkey        = q->rkey;
-  rg_verbs_land_t r = { .ticket = ticket, .op = RG_VERBS_OP_FENCE };
+  rg_verbs_land_t r = { .ticket = ticket, .op = RG_VERBS_OP_FENCE, .rlen = 8UL };
   return rg_verbs_qp_landed( q, &wr, &r, 8UL );
 }
 

@@ -12,6 +12,12 @@
    reuse it at once); reads and atomic results land in registered landing
    space and the wait copies them to the caller, never earlier.
 
+   Order: an RC responder executes requests in order, but a later RDMA
+   WRITE may pass an earlier READ or atomic (their responses are still
+   being made).  A write whose bytes overlap a read or atomic not yet
+   complete is posted with IBV_SEND_FENCE, so a post's requests take
+   effect in the order given (rg_mem.h); others are not held back.
+
    Resources are recycled by completions: a send-queue slot or a ring
    byte when the chain holding it completed, landing bytes when the wait
    delivered them.  A request that finds them all taken (a read or write
@@ -56,6 +62,8 @@ typedef struct {
   uint8_t * stash;  /* a read's bytes, moved out of the landing space before their wait */
   uint64_t  val;    /* an atomic's word, when moved out */
   uint64_t  cmp;    /* cas: the expected word (counts cas_failed) */
+  uint64_t  roff;   /* the remote bytes it reads: region offset and length */
+  uint64_t  rlen;
   uint32_t  len;
   uint32_t  op;     /* RG_MEM_OP_READ, _CAS, _FAA, or RG_VERBS_OP_FENCE */
   int       moved;  /* the bytes are in stash or val, not in the landing space */
@@ -95,6 +103,7 @@ typedef struct rg_verbs_qp {
   char                 why[ 200 ];   /* what failed */
 
   uint64_t             rings;        /* ibv_post_send calls (stats.doorbells counts posts) */
+  uint64_t             fenced;       /* writes posted with IBV_SEND_FENCE */
   rg_mem_stats_t       stats;
 } rg_verbs_qp_t;
 
