@@ -134,14 +134,15 @@ rg_verbs_qp_poll( rg_verbs_qp_t * q ) {
 static int
 rg_verbs_qp_reach( rg_verbs_qp_t * q,
                    uint64_t        wr ) {
-  struct timespec t0, t;
-  clock_gettime( CLOCK_MONOTONIC, &t0 );
+  struct timespec t0 = { 0 }, t;
+  int timing = 0; /* the clock is read only once polls find nothing for a while */
   for( uint64_t spin=1UL;; spin++ ) {
     if( q->done_wr>=wr ) return RG_SUCCESS;
     if( q->broken && wr>=q->failed_wr ) return rg_verbs_qp_broken( q );
-    if( rg_verbs_qp_poll( q ) ) { clock_gettime( CLOCK_MONOTONIC, &t0 ); continue; }
+    if( rg_verbs_qp_poll( q ) ) { timing = 0; continue; }
     if( spin & 1023UL ) continue;
     clock_gettime( CLOCK_MONOTONIC, &t );
+    if( !timing ) { t0 = t; timing = 1; continue; }
     if( (t.tv_sec - t0.tv_sec)*1000000000L + (t.tv_nsec - t0.tv_nsec) > RG_VERBS_OP_TIMEOUT_NS )
       rg_verbs_qp_fail( q, q->done_wr + 1UL, "no completion from the memory server within %ld s: it is gone or unreachable",
                         RG_VERBS_OP_TIMEOUT_NS/1000000000L );
@@ -420,7 +421,6 @@ rg_verbs_qp_submit( rg_verbs_qp_t *      q,
     if( err ) return err;
   }
   q->stats.doorbells++;
-  rg_verbs_qp_poll( q ); /* what completed meanwhile frees send slots and ring bytes early */
   for( uint64_t i=0UL; i<cnt; i++ ) {
     rg_mem_req_t const * r = &req[i];
     int ra = r->op==RG_MEM_OP_READ || r->op==RG_MEM_OP_CAS || r->op==RG_MEM_OP_FAA;
