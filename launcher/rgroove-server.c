@@ -34,6 +34,10 @@ usage( FILE * f ) {
     "                   region is registered, so it is pinned in memory\n"
     "  --addr A         IPv4 address of an RDMA interface to listen on (default 0.0.0.0)\n"
     "  --port P         port (default %u)\n"
+    "  --device D       RDMA device NAME[:PORT] to serve through (default: RGROOVE_DEVICE,\n"
+    "                   else the device of --addr); without --addr, listen on its address\n"
+    "  --gid-index N    GID index 0..255 (default: RGROOVE_GID_INDEX, else rdma_cm's);\n"
+    "                   without --addr, listen on the IPv4 address that GID holds\n"
     "  --token-file F   clients must present the token in F (default: RGROOVE_TOKEN or\n"
     "                   RGROOVE_TOKEN_FILE from the environment; none: an empty token)\n"
     "  --ready-file F   create F once listening (for scripts)\n"
@@ -128,23 +132,28 @@ int
 main( int     argc,
       char ** argv ) {
   char const * pool_uri = "anon", * addr = "0.0.0.0", * token_file = NULL, * ready_file = NULL, * transport = "verbs";
+  char const * device = NULL;
   unsigned long volumes = 1UL, port = 7471UL;
+  long gid_index = -1L;
   int verify_only = 0, recover = 0;
   static struct option const opts[] = {
     { "pool", required_argument, NULL, 'P' }, { "volumes", required_argument, NULL, 'v' },
     { "transport", required_argument, NULL, 'T' },
     { "addr", required_argument, NULL, 'a' }, { "port", required_argument, NULL, 'p' },
+    { "device", required_argument, NULL, 'd' }, { "gid-index", required_argument, NULL, 'g' },
     { "token-file", required_argument, NULL, 't' }, { "ready-file", required_argument, NULL, 'r' },
     { "verify", no_argument, NULL, 'V' }, { "recover", no_argument, NULL, 'R' }, { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
   };
-  for( int c; (c = getopt_long( argc, argv, "P:v:T:a:p:t:r:VRqh", opts, NULL ))!=-1; ) {
+  for( int c; (c = getopt_long( argc, argv, "P:v:T:a:p:d:g:t:r:VRqh", opts, NULL ))!=-1; ) {
     switch( c ) {
     case 'P': pool_uri   = optarg; break;
     case 'T': transport  = optarg; break;
     case 'v': volumes    = strtoul( optarg, NULL, 0 ); break;
     case 'a': addr       = optarg; break;
     case 'p': port       = strtoul( optarg, NULL, 0 ); break;
+    case 'd': device     = optarg; break;
+    case 'g': { char * end; gid_index = strtol( optarg, &end, 10 ); if( !optarg[0] || *end ) gid_index = 256L; break; }
     case 't': token_file = optarg; break;
     case 'r': ready_file = optarg; break;
     case 'V': verify_only = 1; break;
@@ -154,8 +163,9 @@ main( int     argc,
     default:  usage( stderr ); return 2;
     }
   }
-  if( optind<argc || !volumes || volumes>RG_VOLUME_MAX || !port || port>65535UL ) {
-    fprintf( stderr, "rgroove-server: bad arguments: --volumes 1..%lu, --port 1..65535 (see --help)\n", RG_VOLUME_MAX );
+  if( optind<argc || !volumes || volumes>RG_VOLUME_MAX || !port || port>65535UL || gid_index<-1L || gid_index>255L ) {
+    fprintf( stderr, "rgroove-server: bad arguments: --volumes 1..%lu, --port 1..65535, --gid-index 0..255 (see --help)\n",
+             RG_VOLUME_MAX );
     return 2;
   }
   if( token_file && setenv( "RGROOVE_TOKEN_FILE", token_file, 1 ) ) return 2;
@@ -191,8 +201,8 @@ main( int     argc,
   signal( SIGPIPE, SIG_IGN );
 
   int err;
-  rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .gid_index = -1, .token = token, .token_sz = token_sz,
-                         .log = log_line };
+  rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .device = device, .gid_index = (int)gid_index,
+                         .token = token, .token_sz = token_sz, .log = log_line };
   rg_server_t * srv = tp->serve( mem, &cfg, &err );
   if( !srv ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); region->tp->close( region ); return 1; }
   char line[ 512 ], where[ 256 ] = "?";

@@ -140,14 +140,18 @@ rg_loop_keep( rg_loop_t *          l,
 
 static int rg_loop_wait( void * ctx, uint64_t ticket );
 
+/* rg_loop_submit posts cnt requests; internal: a fence's, not checked. */
+
 static int
-rg_loop_post( void *               ctx,
-              rg_mem_req_t const * req,
-              uint64_t             cnt,
-              uint64_t *           ticket ) {
-  rg_loop_t * l = ctx;
+rg_loop_submit( rg_loop_t *          l,
+                rg_mem_req_t const * req,
+                uint64_t             cnt,
+                uint64_t *           ticket,
+                int                  internal ) {
   if( l->broken ) return rg_err( RG_ERR_IO, "loop: the connection failed earlier: reconnect" );
-  for( uint64_t i=0UL; i<cnt; i++ ) {
+  for( uint64_t i=0UL; !internal && i<cnt; i++ ) {
+    if( req[i].op<RG_MEM_OP_READ || req[i].op>RG_MEM_OP_FAA )
+      return rg_err( RG_ERR_INVAL, "bad request op %u (RG_MEM_OP_READ, _WRITE, _CAS or _FAA)", req[i].op );
     int err = rg_loop_range( l, req[i].op, req[i].off, req[i].op==RG_MEM_OP_CAS || req[i].op==RG_MEM_OP_FAA ? 8UL : req[i].sz );
     if( err ) return err;
   }
@@ -177,6 +181,14 @@ rg_loop_post( void *               ctx,
 }
 
 static int
+rg_loop_post( void *               ctx,
+              rg_mem_req_t const * req,
+              uint64_t             cnt,
+              uint64_t *           ticket ) {
+  return rg_loop_submit( ctx, req, cnt, ticket, 0 );
+}
+
+static int
 rg_loop_wait( void *   ctx,
               uint64_t ticket ) {
   rg_loop_t * l = ctx;
@@ -201,7 +213,7 @@ static int
 rg_loop_one( rg_loop_t *          l,
              rg_mem_req_t const * r ) {
   uint64_t t;
-  int err = rg_loop_post( l, r, 1UL, &t );
+  int err = rg_loop_submit( l, r, 1UL, &t, r->op==RG_LOOP_OP_FENCE );
   return err ? err : rg_loop_wait( l, t );
 }
 
@@ -215,7 +227,7 @@ static int
 rg_loop_write( void * ctx, uint64_t off, void const * src, uint64_t sz ) {
   rg_mem_req_t r = { .op = RG_MEM_OP_WRITE, .off = off, .sz = sz, .buf = (void *)src };
   uint64_t t;
-  return rg_loop_post( ctx, &r, 1UL, &t ); /* posted: the next wait covers it */
+  return rg_loop_submit( ctx, &r, 1UL, &t, 0 ); /* posted: the next wait covers it */
 }
 
 static int

@@ -21,6 +21,13 @@ rg_verbs_client_connect( char const * host, uint16_t port, void const * token, u
 }
 
 rg_verbs_client_t *
+rg_verbs_client_connect_on( char const * host, uint16_t port, char const * device, int gid_index, void const * token,
+                            uint64_t token_sz, int timeout_ms, int * opt_err ) {
+  (void)host; (void)port; (void)device; (void)gid_index; (void)token; (void)token_sz; (void)timeout_ms;
+  return rg_verbs_none_client( opt_err );
+}
+
+rg_verbs_client_t *
 rg_verbs_client_connect_as( char const * host, uint16_t port, void const * token, uint64_t token_sz, int timeout_ms,
                             uint32_t proto_version, int * opt_err ) {
   (void)host; (void)port; (void)token; (void)token_sz; (void)timeout_ms; (void)proto_version;

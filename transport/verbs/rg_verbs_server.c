@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,20 +82,101 @@ rg_verbs_server_register( rg_verbs_server_t *  s,
   return RG_SUCCESS;
 }
 
+/* rg_verbs_server_not_rdma: addr is served by no RDMA device (nothing
+   can reach a listener there); say which interfaces are. */
+
+static int
+rg_verbs_server_not_rdma( char const * addr,
+                          uint16_t     port,
+                          char const * why ) {
+  rg_verbs_port_t ports[ RG_VERBS_PORT_MAX ];
+  uint64_t cnt = 0UL;
+  char ifs[ 320 ];
+  rg_verbs_ports_query( ports, RG_VERBS_PORT_MAX, &cnt );
+  rg_verbs_ports_ifaces( ports, cnt, ifs, sizeof(ifs) );
+  return rg_err( RG_ERR_IO, "cannot listen on %s:%u: no RDMA device serves that address%s; RDMA devices run over: %s: "
+                 "give --addr one of those addresses, or --device NAME[:PORT]", addr, port, why, ifs );
+}
+
+/* rg_verbs_server_check_port: the bound address is on the device, port
+   and GID w asks for. */
+
+static int
+rg_verbs_server_check_port( rg_verbs_server_t const * s,
+                            rg_verbs_want_t const *   w,
+                            char const *              addr ) {
+  char const * dev  = ibv_get_device_name( s->listen_id->verbs->device );
+  uint8_t      port = s->listen_id->port_num;
+  if( w->dev[0] && (strcmp( dev, w->dev ) || (w->port && w->port!=port)) ) {
+    char asked[ 96 ];
+    if( w->port ) snprintf( asked, sizeof(asked), "%s port %u", w->dev, w->port );
+    else          snprintf( asked, sizeof(asked), "%s", w->dev );
+    return rg_err( RG_ERR_IO, "address %s is on RDMA device %s port %u, not on %s (asked by --device or RGROOVE_DEVICE): "
+                   "listen on an address of that device, or leave --addr out", addr, dev, port, asked );
+  }
+  if( w->gid_index<0 ) return RG_SUCCESS;
+  rg_verbs_port_t p;
+  int err = rg_verbs_port_query( dev, port, w->gid_index, &p );
+  if( !err && strcmp( p.addr, addr ) )
+    err = rg_err( RG_ERR_IO, "GID index %d of RDMA device %s port %u holds %s, not the listen address %s: "
+                  "listen on %s, or leave the GID index out", w->gid_index, dev, port, p.addr, addr, p.addr );
+  return err;
+}
+
+/* rg_verbs_server_listen binds and listens on addr:port (addr NULL:
+   every interface), registering the region when the address tells the
+   device. */
+
+static int
+rg_verbs_server_listen( rg_verbs_server_t *     s,
+                        char const *            addr,
+                        uint16_t                port,
+                        rg_verbs_want_t const * w ) {
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons( port ) };
+  if( addr && inet_pton( AF_INET, addr, &sin.sin_addr )!=1 ) return rg_err( RG_ERR_INVAL, "'%s' is not an IPv4 address", addr );
+  if( !(s->ch = rdma_create_event_channel()) || rdma_create_id( s->ch, &s->listen_id, s, RDMA_PS_TCP ) )
+    return rg_err( RG_ERR_IO, "librdmacm unavailable (%s): is an RDMA device present (ibv_devices)?", strerror( errno ) );
+  if( rdma_bind_addr( s->listen_id, (struct sockaddr *)&sin ) ) {
+    int e = errno;
+    if( e==EADDRINUSE || !addr )
+      return rg_err( RG_ERR_IO, "cannot bind %s:%u: %s (is the port free?)", addr ? addr : "0.0.0.0", port, strerror( e ) );
+    char why[ 64 ];
+    snprintf( why, sizeof(why), " (rdma_bind_addr: %s)", strerror( e ) );
+    return rg_verbs_server_not_rdma( addr, port, why );
+  }
+  int err;
+  if( addr && !s->listen_id->verbs ) return rg_verbs_server_not_rdma( addr, port, "" ); /* e.g. 127.0.0.1 */
+  if( addr && (w->dev[0] || w->gid_index>=0) && (err = rg_verbs_server_check_port( s, w, addr )) ) return err;
+  if( s->listen_id->verbs && (err = rg_verbs_server_register( s, s->listen_id->verbs, s->listen_id->port_num )) ) return err;
+  if( rdma_listen( s->listen_id, 64 ) )
+    return rg_err( RG_ERR_IO, "cannot listen on %s:%u: %s", addr ? addr : "0.0.0.0", port, strerror( errno ) );
+  if( s->listen_id->verbs ) {
+    rg_verbs_port_t p;
+    char const * dev = ibv_get_device_name( s->listen_id->verbs->device );
+    if( rg_verbs_port_query( dev, s->listen_id->port_num, -1, &p ) ) p.netdev[0] = '\0';
+    rg_verbs_log( s, "listening on %s:%u, RDMA device %s port %u (%s)", addr, ntohs( rdma_get_src_port( s->listen_id ) ),
+                  dev, s->listen_id->port_num, p.netdev[0] ? p.netdev : "interface unknown" );
+  }
+  return RG_SUCCESS;
+}
+
 rg_verbs_server_t *
 rg_verbs_server_new( rg_mem_t const *       mem,
                      rg_serve_cfg_t const * cfg,
                      int *                  opt_err ) {
   int dummy;
   int * e = opt_err ? opt_err : &dummy;
-  if( !mem || !mem->base || !mem->size || !cfg || cfg->token_sz>RG_VERBS_TOKEN_MAX || (cfg->token_sz && !cfg->token) ) {
-    *e = rg_err( RG_ERR_INVAL, "bad server arguments (no local region, or token over %lu bytes)", RG_VERBS_TOKEN_MAX );
+  if( !mem || !mem->base || !mem->size || !cfg || cfg->token_sz>RG_VERBS_TOKEN_MAX || (cfg->token_sz && !cfg->token) ||
+      cfg->gid_index>255 ) {
+    *e = rg_err( RG_ERR_INVAL, "bad server arguments (no local region, token over %lu bytes, or GID index over 255)",
+                 RG_VERBS_TOKEN_MAX );
     return NULL;
   }
+  rg_verbs_want_t w;
+  if( (*e = rg_verbs_want_init( &w, cfg->device, cfg->gid_index )) ) return NULL;
   rg_verbs_server_t * s = calloc( 1, sizeof(rg_verbs_server_t) );
   if( !s ) { *e = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
-  char const * addr = cfg->addr;
-  uint16_t     port = cfg->port;
+  char const * addr = cfg->addr && strcmp( cfg->addr, "0.0.0.0" ) ? cfg->addr : NULL;
   s->mem       = mem;
   s->token_sz  = cfg->token_sz;
   s->log       = cfg->log;
@@ -106,20 +186,17 @@ rg_verbs_server_new( rg_mem_t const *       mem,
   if( cfg->token_sz ) memcpy( s->token, cfg->token, cfg->token_sz );
   if( getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
 
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons( port ) };
+  rg_verbs_port_t p;
   *e = RG_SUCCESS;
-  if( addr && strcmp( addr, "0.0.0.0" ) && inet_pton( AF_INET, addr, &sin.sin_addr )!=1 )
-    *e = rg_err( RG_ERR_INVAL, "'%s' is not an IPv4 address", addr );
-  else if( !(s->ch = rdma_create_event_channel()) || rdma_create_id( s->ch, &s->listen_id, s, RDMA_PS_TCP ) )
-    *e = rg_err( RG_ERR_IO, "librdmacm unavailable (%s): is an RDMA device present (ibv_devices)?", strerror( errno ) );
-  else if( rdma_bind_addr( s->listen_id, (struct sockaddr *)&sin ) )
-    *e = rg_err( RG_ERR_IO, "cannot bind %s:%u: %s (is the address on an RDMA interface, the port free?)",
-                 addr ? addr : "0.0.0.0", port, strerror( errno ) );
-  else if( s->listen_id->verbs && (*e = rg_verbs_server_register( s, s->listen_id->verbs, s->listen_id->port_num )) ) ;
-  else if( rdma_listen( s->listen_id, 64 ) )
-    *e = rg_err( RG_ERR_IO, "cannot listen on %s:%u: %s", addr ? addr : "0.0.0.0", port, strerror( errno ) );
+  if( !addr && (w.dev[0] || w.gid_index>=0) ) { /* listen on the address of the port (or GID) asked for */
+    if( !(*e = rg_verbs_choose( &w, &p )) && !p.addr[0] )
+      *e = rg_err( RG_ERR_IO, "RDMA device %s port %u has no IPv4 address (interface %s): give it one (ip addr add ADDR dev IF)",
+                   p.dev, p.num, p.netdev[0] ? p.netdev : "unknown" );
+    addr = p.addr;
+  }
+  if( !*e ) *e = rg_verbs_server_listen( s, addr, cfg->port, &w );
   if( *e ) { rg_verbs_server_delete( s ); return NULL; }
-  if( addr && strcmp( addr, "0.0.0.0" ) ) snprintf( s->addr, sizeof(s->addr), "%s", addr );
+  if( addr ) snprintf( s->addr, sizeof(s->addr), "%s", addr );
   else if( rg_verbs_probe( s->addr, sizeof(s->addr) ) || !s->addr[0] ) snprintf( s->addr, sizeof(s->addr), "0.0.0.0" );
   return s;
 }

@@ -33,8 +33,9 @@ rg_verbs_tp_open( rg_uri_t const * uri,
   if( (*err = rg_token_load( token, sizeof(token), &token_sz )) ) return NULL;
   rg_verbs_conn_t * c = calloc( 1, sizeof(rg_verbs_conn_t) );
   if( !c ) { *err = rg_err( RG_ERR_IO, "out of memory" ); return NULL; }
-  c->client = rg_verbs_client_connect( uri->host, uri->port ? uri->port : (uint16_t)RG_VERBS_PORT_DEFAULT,
-                                       token, token_sz, rg_verbs_timeout_ms(), err );
+  c->client = rg_verbs_client_connect_on( uri->host, uri->port ? uri->port : (uint16_t)RG_VERBS_PORT_DEFAULT,
+                                          uri->device[0] ? uri->device : NULL, uri->gid_index,
+                                          token, token_sz, rg_verbs_timeout_ms(), err );
   if( !c->client ) { free( c ); return NULL; }
   c->uri          = *uri;
   c->conn.tp      = &rg_transport_verbs;
@@ -64,13 +65,21 @@ rg_verbs_tp_stats( rg_conn_t const * conn,
   rg_verbs_client_stats( ((rg_verbs_conn_t const *)conn)->client, stats );
 }
 
+/* rg_verbs_tp_probe: the device where names (else RGROOVE_DEVICE, else
+   the first usable one) and the address a server there listens on. */
+
 static int
 rg_verbs_tp_probe( rg_uri_t * where ) {
-  char addr[ 64 ];
-  int err = rg_verbs_probe( addr, sizeof(addr) );
+  rg_verbs_want_t w;
+  rg_verbs_port_t p;
+  int err = rg_verbs_want_init( &w, where->device[0] ? where->device : NULL, where->gid_index );
+  if( !err ) err = rg_verbs_probe_want( &w, &p );
   if( err ) return err;
-  if( !addr[0] ) return rg_err( RG_ERR_IO, "no IPv4 address on the RDMA device's interface: give it one (ip addr add)" );
-  snprintf( where->host, sizeof(where->host), "%s", addr );
+  if( !p.addr[0] )
+    return rg_err( RG_ERR_IO, "RDMA device %s port %u has no IPv4 address (interface %s): give it one (ip addr add ADDR dev IF)",
+                   p.dev, p.num, p.netdev[0] ? p.netdev : "unknown" );
+  snprintf( where->host, sizeof(where->host), "%s", p.addr );
+  snprintf( where->device, sizeof(where->device), "%.59s:%u", p.dev, p.num ); /* device names are shorter */
   return RG_SUCCESS;
 }
 
