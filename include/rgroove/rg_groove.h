@@ -67,6 +67,10 @@
 
 #include "rg_mem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Object header: 16 bytes at the start of an object's first 512-byte
    block.  bits = type | idx<<16 | szc<<22 | align<<29 | sz<<39; info is
    the user tag of an allocation, the next-inactive link of a
@@ -389,5 +393,9 @@ typedef struct rg_groove_recovery {
 int
 rg_groove_recover( rg_groove_t *          join,
                    rg_groove_recovery_t * rec );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_GROOVE_H */

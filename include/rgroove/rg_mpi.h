@@ -25,6 +25,10 @@
 #include <mpi.h>
 #include "rg_pool.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct rg_mpi_opts {
   int          servers;     /* server ranks; 0 = the first rank of every node */
   char const * transport;   /* "auto" or NULL, "shm", "verbs" */
@@ -83,5 +87,9 @@ rg_mpi_verify( rg_mpi_t * mpi,
 
 int
 rg_mpi_close( rg_mpi_t * mpi );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_MPI_H */

@@ -14,6 +14,10 @@
 
 #include "rg_groove.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RG_REGION_MAGIC        (0x3165766f6f726772UL) /* "rgroove1", little endian */
 #define RG_REGION_VERSION      (1UL)
 #define RG_REGION_GROOVE_OFF   (4096UL)
@@ -76,5 +80,9 @@ rg_region_check( rg_mem_t const *       mem,
                  int                    recover,
                  rg_groove_recovery_t * rec,
                  rg_groove_usage_t *    usage );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_REGION_H */

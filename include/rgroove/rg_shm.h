@@ -17,6 +17,10 @@
 
 #include "rg_mem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RG_SHM_ANON  (0)
 #define RG_SHM_POSIX (1)
 #define RG_SHM_FILE  (2)
@@ -64,5 +68,9 @@ rg_shm_unlink( int          kind,
 
 rg_mem_t const *
 rg_shm_mem( rg_shm_t const * shm );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_SHM_H */
