@@ -22,7 +22,7 @@ static void on_verify( int sig ) { (void)sig; verify_requested = 1; }
 static void
 usage( FILE * f ) {
   fprintf( f,
-    "usage: rgroove-server [options]\n"
+    "Usage: rgroove-server [options]\n"
     "\n"
     "Serves an rgroove pool over a network transport: clients connect with\n"
     "verbs://ADDR:PORT (or ucx://ADDR:PORT) and allocate, free, read and write in it\n"

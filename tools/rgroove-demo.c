@@ -40,7 +40,7 @@ static void on_stop( int sig ) { stop_signal = sig; }
 static void
 usage( FILE * f ) {
   fprintf( f,
-    "usage: rgroove-demo [options]\n"
+    "Usage: rgroove-demo [options]\n"
     "\n"
     "Shares one rgroove pool (POSIX shared memory) between N processes:\n"
     "each allocates objects, writes a pattern, and its neighbour checks and\n"

@@ -30,7 +30,7 @@ static int rank, size;
 static void
 usage( FILE * f ) {
   fprintf( f,
-    "usage: mpirun -np N rgroove-launch [options]\n"
+    "Usage: mpirun -np N rgroove-launch [options]\n"
     "\n"
     "Opens one rgroove pool over the job (chosen ranks serve memory, every rank\n"
     "allocates in all of it), runs a workload on every rank, prints per-rank and\n"
