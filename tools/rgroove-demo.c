@@ -242,6 +242,7 @@ main( int     argc,
   if( !failed ) failed = supervise( uri, mb, pid, procs, &named );
   if( named ) rg_pool_unlink( uri );
   if( stop_signal ) {
+    rg_pool_close( pool );
     fprintf( stderr, "rgroove-demo: stopped by signal %d; workers stopped, pool removed\n", (int)stop_signal );
     return 128 + (int)stop_signal;
   }
