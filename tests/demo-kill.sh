@@ -22,12 +22,22 @@ wait_for() {
   fail "no '$1' within 60 s"
   return 1
 }
+# members: the processes of the run's group (from /proc: field 5 of stat)
+members() {
+  local stat line rest
+  for stat in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null <"$stat" || continue
+    rest=${line##*) }
+    set -- $rest
+    [ "$3" = "$group" ] && echo "${stat//[^0-9]/}"
+  done
+}
 # left: what the run left once its processes are gone (a killed one
 # takes a moment to exit: at most 10 s): its shm name, its processes
 left() {
-  for _ in $(seq 100); do pgrep -g "$group" >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 100); do [ -z "$(members)" ] && break; sleep 0.1; done
   [ -e "/dev/shm/rgroove-demo-$group" ] && echo "/dev/shm/rgroove-demo-$group"
-  pgrep -g "$group" | sed 's/^/process /'
+  members | sed 's/^/process /'
 }
 
 echo "== SIGKILL of every process, once the workers have the pool open"
