@@ -14,9 +14,10 @@
 
    The whole span is reserved with MAP_NORESERVE, so a region of many
    1 GiB volumes costs only the pages that are touched, except a file
-   backing: its blocks are reserved when it is made (posix_fallocate),
-   so that a full filesystem is reported then, not met later as SIGBUS
-   on a page that cannot be written.
+   backing: its blocks are reserved when it is made (fallocate), so that
+   a full filesystem is reported then, not met later as SIGBUS on a page
+   that cannot be written.  (On a filesystem that cannot reserve, such
+   as 9p, the free space is checked instead.)
 
    A named backing has at most one owner at a time: the process that
    created it, or one that took it with rg_shm_own (a memory server
@@ -41,7 +42,7 @@ typedef struct rg_shm rg_shm_t;
    RG_SHM_ANON; it must not exist yet for the others), maps it, and makes
    this process its owner.  A POSIX backing is checked against /dev/shm's
    free space first (rg_shm_preflight with RG_SHM_FIT_NEW); a file
-   backing gets its blocks reserved.  Returns the handle, or NULL with
+   backing gets its blocks reserved (see above).  Returns the handle, or NULL with
    *opt_err set and nothing left behind: RG_ERR_INVAL (bad kind, size 0,
    missing name, the name exists already), RG_ERR_FULL (the filesystem
    cannot hold size bytes: rg_errmsg says how much is needed and free)

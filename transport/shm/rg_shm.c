@@ -112,7 +112,10 @@ rg_shm_free_space( char const * path,
   return RG_SUCCESS;
 }
 
-/* rg_shm_reserve gives a new file backing all of its blocks now. */
+/* rg_shm_reserve gives a new file backing all of its blocks now, where
+   its filesystem can (fallocate); elsewhere (9p, some network
+   filesystems) it sizes the file and checks the free space instead:
+   writing every block, as posix_fallocate would there, takes too long. */
 
 static int
 rg_shm_reserve( int          fd,
@@ -120,11 +123,16 @@ rg_shm_reserve( int          fd,
                 uint64_t     size ) {
   struct statvfs vfs;
   uint64_t avail = fstatvfs( fd, &vfs ) ? 0UL : (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
-  int rc = posix_fallocate( fd, 0, (off_t)size );
+  int rc = fallocate( fd, 0, 0, (off_t)size ) ? errno : 0;
+  if( rc==EOPNOTSUPP || rc==ENOSYS ) {
+    if( ftruncate( fd, (off_t)size ) ) return rg_err( RG_ERR_IO, "cannot size %s to %lu bytes: %s", name, size, strerror( errno ) );
+    rc = size>avail ? ENOSPC : 0;
+  }
   if( !rc ) return RG_SUCCESS;
   if( rc!=ENOSPC && rc!=EDQUOT ) return rg_err( RG_ERR_IO, "cannot reserve %lu bytes for %s: %s", size, name, strerror( rc ) );
-  return rg_err( RG_ERR_FULL, "the filesystem of %s is full: the pool needs %.2f GiB (%lu bytes) and %.2f GiB were free; "
-                 "free space there, put the pool elsewhere, or ask for fewer volumes", name, RG_SHM_GIB( size ), size, RG_SHM_GIB( avail ) );
+  return rg_err( RG_ERR_FULL, "the filesystem of %s is full: the pool needs %.2f GiB (%lu bytes) and %.2f GiB (%lu bytes) "
+                 "were free; free space there, put the pool elsewhere, or ask for fewer volumes",
+                 name, RG_SHM_GIB( size ), size, RG_SHM_GIB( avail ), avail );
 }
 
 rg_shm_t *
@@ -272,8 +280,8 @@ rg_shm_fit_new( int          kind,
   uint64_t avail;
   int err = rg_shm_free_space( dir, &avail );
   if( err || size<=avail ) return err;
-  return rg_err( RG_ERR_FULL, "%s needs %.2f GiB and %s has %.2f GiB free: ask for fewer volumes, free space there%s",
-                 name, RG_SHM_GIB( size ), dir, RG_SHM_GIB( avail ),
+  return rg_err( RG_ERR_FULL, "%s needs %.2f GiB (%lu bytes) and %s has %.2f GiB (%lu bytes) free: ask for fewer volumes, "
+                 "free space there%s", name, RG_SHM_GIB( size ), size, dir, RG_SHM_GIB( avail ), avail,
                  kind==RG_SHM_POSIX ? ", or enlarge it (mount -o remount,size=SIZE /dev/shm)" : ", or put the pool elsewhere" );
 }
 
