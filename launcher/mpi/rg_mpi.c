@@ -194,6 +194,10 @@ rg_mpi_choose_transport( rg_mpi_t *   m,
   int one_host = m->one_host;
   if( forced && strcmp( forced, "auto" ) ) {
     rg_transport_t const * t = rg_transport_find( forced );
+    if( t && !t->built ) {
+      if( !m->rank ) fprintf( stderr, "rgroove: the %s transport is forced but this rgroove was built without it (%s)\n", t->name, t->summary );
+      return RG_ERR_IO;
+    }
     if( !t || (!t->serve && strcmp( t->name, "shm" )) ) {
       if( !m->rank ) fprintf( stderr, "rgroove: unknown transport '%s': use auto, shm or a network transport (verbs, ucx)\n", forced );
       return RG_ERR_INVAL;
