@@ -15,7 +15,7 @@ case "${1:-}" in
   *) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 esac
 
-PACKAGES="build-essential autoconf automake libtool pkg-config libcunit1-dev
+PACKAGES="build-essential autoconf automake libtool pkg-config libcunit1-dev help2man
   libibverbs-dev librdmacm-dev libucx-dev rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
   libopenmpi-dev openmpi-bin qemu-system-x86 busybox-static cpio kmod iproute2
   gnuplot-nox jq"

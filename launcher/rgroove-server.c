@@ -3,6 +3,7 @@
    stays out of the way: allocation is done by the clients. */
 
 #include "rgroove/rgroove.h"
+#include "base/rg_opt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,37 +22,50 @@ static void on_verify( int sig ) { (void)sig; verify_requested = 1; }
 static void
 usage( FILE * f ) {
   fprintf( f,
-    "usage: rgroove-server [options]\n"
+    "Usage: rgroove-server [options]\n"
     "\n"
     "Serves an rgroove pool over a network transport: clients connect with\n"
     "verbs://ADDR:PORT (or ucx://ADDR:PORT) and allocate, free, read and write in it\n"
     "one-sidedly.\n"
     "\n"
-    "  --pool URI       the pool's memory: anon, shm:/NAME or file:PATH (default anon).\n"
-    "                   An existing shm:/ or file: pool is verified and served again.\n"
-    "  --transport T    verbs (default) or ucx\n"
-    "  --volumes N      1 GiB volumes to create the pool with (default 1); all of the\n"
-    "                   region is registered, so it is pinned in memory\n"
-    "  --addr A         IPv4 address of an RDMA interface to listen on (default 0.0.0.0)\n"
-    "  --port P         port (default %u)\n"
-    "  --device D       RDMA device NAME[:PORT] to serve through (default: RGROOVE_DEVICE,\n"
-    "                   else the device of --addr); without --addr, listen on its address\n"
-    "  --gid-index N    GID index 0..255 (default: RGROOVE_GID_INDEX, else rdma_cm's);\n"
-    "                   without --addr, listen on the IPv4 address that GID holds\n"
-    "  --token-file F   clients must present the token in F (default: RGROOVE_TOKEN or\n"
-    "                   RGROOVE_TOKEN_FILE from the environment; none: an empty token)\n"
-    "  --ready-file F   create F once listening (for scripts)\n"
-    "  --verify         verify an existing pool and exit (0 if it is sound) without\n"
-    "                   serving; never creates one\n"
-    "  --recover        first repair what clients that died mid-operation left\n"
-    "                   (with --verify, or when re-serving an existing pool)\n"
-    "  --quiet          log only errors\n"
-    "  --help           this text\n"
+    "  -P, --pool URI      the pool's memory: anon, shm:/NAME or file:PATH (default\n"
+    "                      anon).  An existing shm:/ or file: pool is verified and\n"
+    "                      served again.  The server owns the pool (a lock): a second\n"
+    "                      server, or --verify, on it is refused while it runs\n"
+    "  -T, --transport T   verbs (default) or ucx\n"
+    "  -v, --volumes N     1 GiB volumes to create the pool with, 1 to %lu (default 1);\n"
+    "                      all of the region is registered, so it is pinned in memory:\n"
+    "                      checked first against MemAvailable, ulimit -l (unless\n"
+    "                      CAP_IPC_LOCK) and the free space of /dev/shm or the file's\n"
+    "                      filesystem\n"
+    "  -a, --addr A        IPv4 address of an RDMA interface to listen on (default\n"
+    "                      0.0.0.0)\n"
+    "  -p, --port P        port, 1 to 65535 (default %u)\n"
+    "  -d, --device D      RDMA device NAME[:PORT] to serve through (default:\n"
+    "                      RGROOVE_DEVICE, else the device of --addr); without --addr,\n"
+    "                      listen on its address\n"
+    "  -g, --gid-index N   GID index 0 to 255 (default: RGROOVE_GID_INDEX, else\n"
+    "                      rdma_cm's); without --addr, listen on the IPv4 address that\n"
+    "                      GID holds\n"
+    "  -t, --token-file F  clients must present the token in F (default: RGROOVE_TOKEN\n"
+    "                      or RGROOVE_TOKEN_FILE from the environment; none: an empty\n"
+    "                      token)\n"
+    "  -r, --ready-file F  create F once listening (for scripts)\n"
+    "  -V, --verify        verify an existing pool and exit (0 if it is sound) without\n"
+    "                      serving; never creates one\n"
+    "  -R, --recover       first repair what clients that died mid-operation left\n"
+    "                      (with --verify, or when re-serving an existing pool)\n"
+    "  -q, --quiet         log only errors\n"
+    "  -h, --help          this text\n"
+    "      --version       the version\n"
+    "\n"
+    "Exit status: 0 done, 1 the pool could not be opened or served, 2 bad arguments,\n"
+    "3 the pool is not sound.\n"
     "\n"
     "Logs every connect, reject and disconnect.  SIGUSR1 repairs (see --recover) and\n"
     "verifies the pool when no client is attached (admission stays closed meanwhile);\n"
     "SIGINT or SIGTERM disconnect everyone, repair and verify the now quiet pool and\n"
-    "exit (status 3 if it is not sound).\n", 7471U );
+    "exit (status 3 if it is not sound).\n", RG_VOLUME_MAX, 7471U );
 }
 
 static int quiet;
@@ -93,36 +107,54 @@ check_pool( rg_mem_t const * mem,
   return err;
 }
 
-/* open_region attaches an existing named pool, or creates a new one
-   unless only verifying. */
+/* open_region attaches an existing named pool and owns it (rg_shm_own:
+   first, so that a second server is refused before anything else), or
+   creates a new one unless only verifying.  Either way the host must be
+   able to hold it pinned (rg_shm_preflight) before it is served. */
 
 static rg_conn_t *
 open_region( char const * uri,
              uint64_t     volumes,
              int          verify_only,
              int *        created ) {
-  int err;
-  rg_conn_t * conn = strcmp( uri, "anon" ) ? rg_transport_open( uri, 0UL, &err ) : NULL;
+  rg_uri_t u;
+  int err, kind = -1;
   *created = 0;
-  if( !conn && strcmp( uri, "anon" ) && (err!=RG_ERR_KEY || verify_only) ) {
+  if( rg_uri_parse( uri, &u ) ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
+  if( !strcmp( u.scheme, "anon" ) ) kind = RG_SHM_ANON;
+  if( !strcmp( u.scheme, "shm"  ) ) kind = RG_SHM_POSIX;
+  if( !strcmp( u.scheme, "file" ) ) kind = RG_SHM_FILE;
+  if( kind<0 ) {
+    fprintf( stderr, "rgroove-server: --pool %s: a server serves a pool mapped here (anon, shm:/NAME, file:PATH)\n", uri );
+    return NULL;
+  }
+  int pinned = verify_only ? 0 : RG_SHM_FIT_PINNED;
+  rg_conn_t * conn = kind!=RG_SHM_ANON ? rg_transport_open( uri, 0UL, &err ) : NULL;
+  if( conn ) {
+    if( (err = rg_shm_own( conn )) || (err = rg_shm_preflight( kind, NULL, conn->mem.size, pinned )) ) {
+      fprintf( stderr, "rgroove-server: --pool %s: %s\n", uri, rg_errmsg() );
+      conn->tp->close( conn );
+      return NULL;
+    }
+    return conn;
+  }
+  if( kind!=RG_SHM_ANON && (err!=RG_ERR_KEY || verify_only) ) {
     fprintf( stderr, "rgroove-server: %s\n", err==RG_ERR_KEY ? "no pool there: --verify checks an existing pool, it never makes one" : rg_errmsg() );
     return NULL;
   }
-  if( !conn ) {
-    if( verify_only ) { fprintf( stderr, "rgroove-server: --verify needs an existing pool (shm:/NAME or file:PATH)\n" ); return NULL; }
-    conn = rg_transport_open( uri, rg_region_footprint( volumes ), &err );
-    if( !conn ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
-    *created = 1;
-    if( (err = rg_region_new( &conn->mem, volumes, volumes )) ) {
-      fprintf( stderr, "rgroove-server: cannot format the pool: %s\n", rg_errmsg() );
-      conn->tp->close( conn );
-      rg_pool_unlink( uri );
-      return NULL;
-    }
+  if( verify_only ) { fprintf( stderr, "rgroove-server: --verify needs an existing pool (shm:/NAME or file:PATH)\n" ); return NULL; }
+  uint64_t size = rg_region_footprint( volumes );
+  if( rg_shm_preflight( kind, u.path, size, RG_SHM_FIT_NEW | RG_SHM_FIT_PINNED ) ) {
+    fprintf( stderr, "rgroove-server: --pool %s --volumes %lu: %s\n", uri, volumes, rg_errmsg() );
+    return NULL;
   }
-  if( !rg_mem_is_mapped( &conn->mem ) ) {
-    fprintf( stderr, "rgroove-server: --pool %s: a server serves a pool mapped here (anon, shm:/NAME, file:PATH)\n", uri );
+  conn = rg_transport_open( uri, size, &err ); /* its creator owns it */
+  if( !conn ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); return NULL; }
+  *created = 1;
+  if( (err = rg_region_new( &conn->mem, volumes, volumes )) ) {
+    fprintf( stderr, "rgroove-server: cannot format the pool: %s\n", rg_errmsg() );
     conn->tp->close( conn );
+    rg_pool_unlink( uri );
     return NULL;
   }
   return conn;
@@ -133,7 +165,7 @@ main( int     argc,
       char ** argv ) {
   char const * pool_uri = "anon", * addr = "0.0.0.0", * token_file = NULL, * ready_file = NULL, * transport = "verbs";
   char const * device = NULL;
-  unsigned long volumes = 1UL, port = 7471UL;
+  uint64_t volumes = 1UL, port = 7471UL, gid = 0UL;
   long gid_index = -1L;
   int verify_only = 0, recover = 0;
   static struct option const opts[] = {
@@ -143,29 +175,29 @@ main( int     argc,
     { "device", required_argument, NULL, 'd' }, { "gid-index", required_argument, NULL, 'g' },
     { "token-file", required_argument, NULL, 't' }, { "ready-file", required_argument, NULL, 'r' },
     { "verify", no_argument, NULL, 'V' }, { "recover", no_argument, NULL, 'R' }, { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'W' }, { NULL, 0, NULL, 0 }
   };
   for( int c; (c = getopt_long( argc, argv, "P:v:T:a:p:d:g:t:r:VRqh", opts, NULL ))!=-1; ) {
     switch( c ) {
     case 'P': pool_uri   = optarg; break;
     case 'T': transport  = optarg; break;
-    case 'v': volumes    = strtoul( optarg, NULL, 0 ); break;
+    case 'v': if( rg_opt_u64( "rgroove-server", "--volumes", optarg, 1UL, RG_VOLUME_MAX, &volumes ) ) return 2; break;
     case 'a': addr       = optarg; break;
-    case 'p': port       = strtoul( optarg, NULL, 0 ); break;
+    case 'p': if( rg_opt_u64( "rgroove-server", "--port", optarg, 1UL, 65535UL, &port ) ) return 2; break;
     case 'd': device     = optarg; break;
-    case 'g': { char * end; gid_index = strtol( optarg, &end, 10 ); if( !optarg[0] || *end ) gid_index = 256L; break; }
+    case 'g': if( rg_opt_u64( "rgroove-server", "--gid-index", optarg, 0UL, 255UL, &gid ) ) return 2; gid_index = (long)gid; break;
     case 't': token_file = optarg; break;
     case 'r': ready_file = optarg; break;
     case 'V': verify_only = 1; break;
     case 'R': recover = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage( stdout ); return 0;
+    case 'W': rg_opt_version( "rgroove-server" ); return 0;
     default:  usage( stderr ); return 2;
     }
   }
-  if( optind<argc || !volumes || volumes>RG_VOLUME_MAX || !port || port>65535UL || gid_index<-1L || gid_index>255L ) {
-    fprintf( stderr, "rgroove-server: bad arguments: --volumes 1..%lu, --port 1..65535, --gid-index 0..255 (see --help)\n",
-             RG_VOLUME_MAX );
+  if( optind<argc ) {
+    fprintf( stderr, "rgroove-server: unexpected argument '%s' (see --help)\n", argv[ optind ] );
     return 2;
   }
   if( token_file && setenv( "RGROOVE_TOKEN_FILE", token_file, 1 ) ) return 2;
@@ -204,7 +236,12 @@ main( int     argc,
   rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .device = device, .gid_index = (int)gid_index,
                          .token = token, .token_sz = token_sz, .log = log_line };
   rg_server_t * srv = tp->serve( mem, &cfg, &err );
-  if( !srv ) { fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() ); region->tp->close( region ); return 1; }
+  if( !srv ) {
+    fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
+    region->tp->close( region );
+    if( created ) rg_pool_unlink( pool_uri ); /* never served: nothing in it to keep */
+    return 1;
+  }
   char line[ 512 ], where[ 256 ] = "?";
   tp->uri( srv, where, sizeof(where) );
   snprintf( line, sizeof(line), "%s pool %s: %lu volume(s), %lu bytes registered; listening at %s (token: %s)",

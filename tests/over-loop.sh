@@ -3,4 +3,4 @@
 # remote code path on a local pool), as make check does for test_alloc
 # and test_concurrency.
 export RG_TEST_POOL=loop:anon RG_TEST_TRANSPORT=loop
-exec "$(dirname "$0")/$1"
+exec "${top_builddir:-..}/tests/$1"  # the build tree's program (a VPATH build keeps this script apart)

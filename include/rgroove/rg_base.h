@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RG_SUCCESS      ( 0) /* done */
 #define RG_ERR_INVAL    (-1) /* bad input; nothing was changed */
 #define RG_ERR_AGAIN    (-2) /* try again later */
@@ -83,5 +87,9 @@ static inline uint64_t rg_gaddr_off   ( rg_gaddr_t a ) { return a & ((1UL<<RG_RE
 
 #define RG_LIKELY(c)   __builtin_expect( !!(c), 1 )
 #define RG_UNLIKELY(c) __builtin_expect( !!(c), 0 )
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_BASE_H */

@@ -15,15 +15,32 @@
      progress thread that admits clients; a server rank reaches its own
      pool through the device too, like everyone else: design rule 1);
    - shm when all ranks share one host and there is no device (server
-     ranks create POSIX shared-memory pools that the others map);
+     ranks create POSIX shared-memory pools that the others map; each
+     pool's name is removed as soon as every rank has it open, so a job
+     that is killed leaves nothing in /dev/shm);
    - forced by opts.transport or the RGROOVE_TRANSPORT environment
      variable ("shm" or "verbs"; the option wins).
 
-   Every wait has a time limit (opts.timeout_ms): a rank that is gone
-   makes the others report it and fail instead of hanging. */
+   Ranks share a host when their host names and kernel boot ids match.
+   A verbs server rank first checks that it can pin its whole region
+   (rg_shm_preflight).
+
+   Every wait has a time limit (opts.timeout_ms): every collective of
+   rg_mpi_open, rg_mpi_barrier, rg_mpi_verify and rg_mpi_close is a
+   nonblocking one given up after the timeout, so a rank that is gone
+   or hangs makes the others report it ("gave up after T ms waiting for
+   the other ranks (what)" on stderr) and return RG_ERR_IO instead of
+   hanging.  After that the communicator holds requests that will never
+   complete: later calls on the handle fail at once (rg_mpi_close still
+   frees it), and the program should end with MPI_Abort rather than
+   MPI_Finalize, which may wait for the lost rank. */
 
 #include <mpi.h>
 #include "rg_pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct rg_mpi_opts {
   int          servers;     /* server ranks; 0 = the first rank of every node */
@@ -83,5 +100,9 @@ rg_mpi_verify( rg_mpi_t * mpi,
 
 int
 rg_mpi_close( rg_mpi_t * mpi );
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* RGROOVE_RG_MPI_H */

@@ -1,6 +1,10 @@
-/* Collective open and close of a pool under MPI (see rg_mpi.h). */
+/* Collective open and close of a pool under MPI (see rg_mpi.h).  Every
+   collective is a nonblocking one completed by rg_mpi_wait within the
+   timeout: a rank that is gone or hangs is reported, never waited for
+   forever. */
 
 #include "rgroove/rg_mpi.h"
+#include "rgroove/rg_shm.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -12,14 +16,26 @@
 
 #define RG_MPI_URI_MAX (128)
 
+/* rg_mpi_host_t: what tells whether two ranks share a host (and its
+   /dev/shm): the host name and the kernel's boot id. */
+
+typedef struct {
+  char name[ 64 ];
+  char boot[ 40 ];
+} rg_mpi_host_t;
+
 struct rg_mpi {
   MPI_Comm               comm;
   int                    rank, size, timeout_ms;
+  int                    lost;                    /* a wait timed out: the job is broken, wait no more */
+  int                    one_host;                /* every rank on this rank's host */
+  int                    node_first;              /* the lowest rank of this host */
   int                    server_idx, server_cnt;
   char                   transport[ 16 ];
   rg_transport_t const * net;                     /* the network transport, NULL on one host over shm */
   char                   uri[ RG_MPI_URI_MAX ];   /* this rank's server URI */
   rg_conn_t *            region;                  /* a server's own region, mapped here */
+  int                    named;                   /* uri names a shm pool this rank made and must remove */
   rg_pool_t *            pool;
   rg_server_t *          server;
   pthread_t              progress;
@@ -27,12 +43,15 @@ struct rg_mpi {
   volatile int           stop;
 };
 
-/* rg_mpi_wait completes a nonblocking collective within the timeout. */
+/* rg_mpi_wait completes a nonblocking collective within the timeout.
+   Once one has timed out, the others cannot complete either: later
+   waits fail at once. */
 
 static int
 rg_mpi_wait( rg_mpi_t *   m,
              MPI_Request * req,
              char const *  what ) {
+  if( m->lost ) return RG_ERR_IO;
   struct timespec t0, t;
   clock_gettime( CLOCK_MONOTONIC, &t0 );
   for( int done=0;; ) {
@@ -42,10 +61,26 @@ rg_mpi_wait( rg_mpi_t *   m,
     if( (t.tv_sec - t0.tv_sec)*1000L + (t.tv_nsec - t0.tv_nsec)/1000000L > m->timeout_ms ) {
       fprintf( stderr, "rgroove rank %d: gave up after %d ms waiting for the other ranks (%s): a rank exited or hangs\n",
                m->rank, m->timeout_ms, what );
+      m->lost = 1;
       return RG_ERR_IO;
     }
     usleep( 200 );
   }
+}
+
+/* rg_mpi_allreduce: MPI_Allreduce on the handle's communicator, bounded. */
+
+static int
+rg_mpi_allreduce( rg_mpi_t *   m,
+                  void const * in,
+                  void *       out,
+                  int          cnt,
+                  MPI_Datatype type,
+                  MPI_Op       op,
+                  char const * what ) {
+  MPI_Request req;
+  MPI_Iallreduce( in, out, cnt, type, op, m->comm, &req );
+  return rg_mpi_wait( m, &req, what );
 }
 
 int
@@ -63,10 +98,36 @@ rg_mpi_agree( rg_mpi_t *   m,
               int          err,
               char const * what ) {
   int worst = err;
-  MPI_Request req;
-  MPI_Iallreduce( &err, &worst, 1, MPI_INT, MPI_MIN, m->comm, &req );
-  int werr = rg_mpi_wait( m, &req, what );
+  int werr  = rg_mpi_allreduce( m, &err, &worst, 1, MPI_INT, MPI_MIN, what );
   return werr ? werr : worst;
+}
+
+/* rg_mpi_hosts: collective; which ranks share this rank's host (sets
+   one_host and node_first).  An allgather of host names and boot ids,
+   not MPI_Comm_split_type, which has no bounded form. */
+
+static int
+rg_mpi_hosts( rg_mpi_t * m ) {
+  rg_mpi_host_t me, * all = calloc( (size_t)m->size, sizeof(rg_mpi_host_t) );
+  if( !all ) return RG_ERR_IO;
+  memset( &me, 0, sizeof(me) ); /* compared whole */
+  gethostname( me.name, sizeof(me.name) - 1 );
+  FILE * f = fopen( "/proc/sys/kernel/random/boot_id", "r" );
+  if( f ) { if( !fgets( me.boot, sizeof(me.boot), f ) ) me.boot[0] = '\0'; fclose( f ); }
+  MPI_Request req;
+  MPI_Iallgather( &me, (int)sizeof(me), MPI_BYTE, all, (int)sizeof(me), MPI_BYTE, m->comm, &req );
+  int err = rg_mpi_wait( m, &req, "every rank's host name" );
+  if( !err ) {
+    m->one_host   = 1;
+    m->node_first = m->rank;
+    for( int r=m->size-1; r>=0; r-- ) {
+      int same = !memcmp( &all[r], &me, sizeof(me) );
+      m->one_host &= same;
+      if( same ) m->node_first = r;
+    }
+  }
+  free( all );
+  return err;
 }
 
 static void *
@@ -94,8 +155,9 @@ rg_mpi_serve( rg_mpi_t * m,
   int err;
   char local[ RG_MPI_URI_MAX ] = "anon";
   if( !m->net ) snprintf( local, sizeof(local), "shm:/rgroove-%lx-%d", job, m->server_idx );
+  else if( (err = rg_shm_preflight( RG_SHM_ANON, NULL, size, RG_SHM_FIT_PINNED )) ) return err; /* all of it registered */
   if( !(m->region = rg_transport_open( local, size, &err )) ) return err;
-  if( !m->net ) snprintf( m->uri, sizeof(m->uri), "%s", local );
+  if( !m->net ) { snprintf( m->uri, sizeof(m->uri), "%s", local ); m->named = 1; }
   if( (err = rg_region_new( &m->region->mem, volumes, volumes )) ) return err;
   if( !m->net ) return RG_SUCCESS;
 
@@ -118,9 +180,8 @@ static int
 rg_mpi_usable( rg_mpi_t *             m,
                rg_transport_t const * t ) {
   rg_uri_t where = { .gid_index = -1 };
-  int mine = t->built && t->serve && !t->probe( &where ), all;
-  MPI_Allreduce( &mine, &all, 1, MPI_INT, MPI_MIN, m->comm );
-  return all;
+  int mine = t->built && t->serve && !t->probe( &where ), all = 0;
+  return !rg_mpi_allreduce( m, &mine, &all, 1, MPI_INT, MPI_MIN, "whether every rank can use a network transport" ) && all;
 }
 
 /* rg_mpi_choose_transport: collective; sets m->transport and m->net.
@@ -130,16 +191,13 @@ rg_mpi_usable( rg_mpi_t *             m,
 static int
 rg_mpi_choose_transport( rg_mpi_t *   m,
                          char const * forced ) {
-  MPI_Comm node;
-  int node_size;
-  MPI_Comm_split_type( m->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node );
-  MPI_Comm_size( node, &node_size );
-  MPI_Comm_free( &node );
-  int one_host = node_size==m->size;
-  MPI_Allreduce( MPI_IN_PLACE, &one_host, 1, MPI_INT, MPI_MIN, m->comm );
-
+  int one_host = m->one_host;
   if( forced && strcmp( forced, "auto" ) ) {
     rg_transport_t const * t = rg_transport_find( forced );
+    if( t && !t->built ) {
+      if( !m->rank ) fprintf( stderr, "rgroove: the %s transport is forced but this rgroove was built without it (%s)\n", t->name, t->summary );
+      return RG_ERR_IO;
+    }
     if( !t || (!t->serve && strcmp( t->name, "shm" )) ) {
       if( !m->rank ) fprintf( stderr, "rgroove: unknown transport '%s': use auto, shm or a network transport (verbs, ucx)\n", forced );
       return RG_ERR_INVAL;
@@ -150,6 +208,7 @@ rg_mpi_choose_transport( rg_mpi_t *   m,
         return RG_ERR_INVAL;
       }
     } else if( !rg_mpi_usable( m, t ) ) {
+      if( m->lost ) return RG_ERR_IO;
       rg_uri_t where = { .gid_index = -1 };
       if( !t->built || t->probe( &where ) )
         fprintf( stderr, "rgroove rank %d: the %s transport is forced but cannot be used here: %s\n", m->rank, t->name,
@@ -162,7 +221,10 @@ rg_mpi_choose_transport( rg_mpi_t *   m,
   }
   for( uint64_t i=0UL; rg_transport_at( i ); i++ ) {
     rg_transport_t const * t = rg_transport_at( i );
-    if( !t->serve || !rg_mpi_usable( m, t ) ) continue;
+    if( !t->serve || !rg_mpi_usable( m, t ) ) {
+      if( m->lost ) return RG_ERR_IO;
+      continue;
+    }
     m->net = t;
     snprintf( m->transport, sizeof(m->transport), "%s", t->name );
     return RG_SUCCESS;
@@ -183,12 +245,7 @@ rg_mpi_pick_servers( rg_mpi_t * m,
                      int        want ) {
   int is_first = 0;
   if( want<=0 ) { /* the first rank of every node */
-    MPI_Comm node;
-    int node_rank;
-    MPI_Comm_split_type( m->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node );
-    MPI_Comm_rank( node, &node_rank );
-    MPI_Comm_free( &node );
-    is_first = node_rank==0;
+    is_first = m->node_first==m->rank;
   } else {
     if( want>m->size ) {
       if( !m->rank ) fprintf( stderr, "rgroove: %d servers asked for, but the job has only %d ranks\n", want, m->size );
@@ -196,10 +253,12 @@ rg_mpi_pick_servers( rg_mpi_t * m,
     }
     for( int i=0; i<want; i++ ) is_first |= (int)(((long)i*m->size)/want)==m->rank; /* spread over the ranks */
   }
-  MPI_Scan( &is_first, &m->server_idx, 1, MPI_INT, MPI_SUM, m->comm );
+  MPI_Request req;
+  MPI_Iscan( &is_first, &m->server_idx, 1, MPI_INT, MPI_SUM, m->comm, &req );
+  int err = rg_mpi_wait( m, &req, "the numbering of the servers" );
+  if( !err ) err = rg_mpi_allreduce( m, &is_first, &m->server_cnt, 1, MPI_INT, MPI_SUM, "the count of the servers" );
   m->server_idx = is_first ? m->server_idx - 1 : -1;
-  MPI_Allreduce( &is_first, &m->server_cnt, 1, MPI_INT, MPI_SUM, m->comm );
-  return RG_SUCCESS;
+  return err;
 }
 
 int
@@ -211,15 +270,20 @@ rg_mpi_open( MPI_Comm              comm,
   if( o.timeout_ms<=0 ) o.timeout_ms = 60000;
   char const * forced = o.transport ? o.transport : getenv( "RGROOVE_TRANSPORT" );
 
-  rg_mpi_t * m = calloc( 1, sizeof(rg_mpi_t) );
-  if( !m || !out ) return RG_ERR_INVAL;
+  if( !out ) return RG_ERR_INVAL;
   *out = NULL;
-  MPI_Comm_dup( comm, &m->comm );
-  MPI_Comm_rank( m->comm, &m->rank );
-  MPI_Comm_size( m->comm, &m->size );
+  rg_mpi_t * m = calloc( 1, sizeof(rg_mpi_t) );
+  if( !m ) return RG_ERR_IO;
+  MPI_Comm_rank( comm, &m->rank );
+  MPI_Comm_size( comm, &m->size );
   m->timeout_ms = o.timeout_ms;
+  MPI_Request req;
+  MPI_Comm_idup( comm, &m->comm, &req );
+  int err = rg_mpi_wait( m, &req, "a duplicate of the communicator" );
+  if( err ) { free( m ); return err; }
 
-  int err = rg_mpi_choose_transport( m, forced );
+  err = rg_mpi_hosts( m );
+  if( !err ) err = rg_mpi_choose_transport( m, forced );
   if( !err ) err = rg_mpi_pick_servers( m, o.servers );
   if( !err && !rg_region_footprint( o.volumes ) ) {
     if( !m->rank ) fprintf( stderr, "rgroove: %lu volumes per server is outside [1,%lu]\n", o.volumes, RG_VOLUME_MAX );
@@ -233,24 +297,25 @@ rg_mpi_open( MPI_Comm              comm,
   /* A job id names the shm pools; a random token guards the network
      servers, kept in this process (rg_token_set), never in the
      environment children inherit.  A token the user gave wins. */
-  uint64_t job = 0UL;
-  uint8_t  token[ RG_TOKEN_MAX ];
-  if( getrandom( &job, sizeof(job), 0 )!=(ssize_t)sizeof(job) ) job = ((uint64_t)getpid()<<20) ^ (uint64_t)time( NULL );
-  if( getrandom( token, sizeof(token), 0 )!=(ssize_t)sizeof(token) ) err = RG_ERR_IO;
+  struct { uint64_t job; uint8_t token[ RG_TOKEN_MAX ]; } secret;
+  if( getrandom( &secret.job, sizeof(secret.job), 0 )!=(ssize_t)sizeof(secret.job) )
+    secret.job = ((uint64_t)getpid()<<20) ^ (uint64_t)time( NULL );
+  if( getrandom( secret.token, sizeof(secret.token), 0 )!=(ssize_t)sizeof(secret.token) ) err = RG_ERR_IO;
   err = rg_mpi_agree( m, err, "a random admission token" );
+  if( !err ) {
+    MPI_Ibcast( &secret, (int)sizeof(secret), MPI_BYTE, 0, m->comm, &req );
+    err = rg_mpi_wait( m, &req, "rank 0's job id and token" );
+  }
   if( err ) { MPI_Comm_free( &m->comm ); free( m ); return err; }
-  MPI_Bcast( &job, 1, MPI_UINT64_T, 0, m->comm );
-  MPI_Bcast( token, (int)sizeof(token), MPI_BYTE, 0, m->comm );
-  if( !getenv( "RGROOVE_TOKEN" ) && !getenv( "RGROOVE_TOKEN_FILE" ) ) rg_token_set( token, sizeof(token) );
+  if( !getenv( "RGROOVE_TOKEN" ) && !getenv( "RGROOVE_TOKEN_FILE" ) ) rg_token_set( secret.token, sizeof(secret.token) );
 
-  err = m->server_idx>=0 ? rg_mpi_serve( m, o.volumes, job ) : RG_SUCCESS;
+  err = m->server_idx>=0 ? rg_mpi_serve( m, o.volumes, secret.job ) : RG_SUCCESS;
   if( err ) fprintf( stderr, "rgroove rank %d: cannot serve a pool of %lu volume(s): %s\n", m->rank, o.volumes, rg_errmsg() );
   err = rg_mpi_agree( m, err, "the servers' setup" );
 
   char * all = err ? NULL : calloc( (size_t)m->size, RG_MPI_URI_MAX );
   if( !err && !all ) err = RG_ERR_IO;
   if( !err ) {
-    MPI_Request req;
     MPI_Iallgather( m->uri, RG_MPI_URI_MAX, MPI_CHAR, all, RG_MPI_URI_MAX, MPI_CHAR, m->comm, &req );
     err = rg_mpi_wait( m, &req, "the servers' addresses" );
   }
@@ -264,6 +329,10 @@ rg_mpi_open( MPI_Comm              comm,
   }
   free( all );
   if( err ) { rg_mpi_close( m ); return err; }
+  if( m->named ) { /* every rank has it mapped: a killed job leaves nothing in /dev/shm */
+    rg_pool_unlink( m->uri );
+    m->named = 0;
+  }
   *out = m;
   return RG_SUCCESS;
 }
@@ -289,9 +358,9 @@ rg_mpi_verify( rg_mpi_t * m,
     else live = u.objects;
   }
   uint64_t total = 0UL;
-  MPI_Allreduce( &live, &total, 1, MPI_UINT64_T, MPI_SUM, m->comm );
+  int werr = rg_mpi_allreduce( m, &live, &total, 1, MPI_UINT64_T, MPI_SUM, "the servers' counts of live objects" );
   if( objects ) *objects = total;
-  return rg_mpi_agree( m, err, "verify" );
+  return werr ? werr : rg_mpi_agree( m, err, "verify" );
 }
 
 int
@@ -305,10 +374,8 @@ rg_mpi_close( rg_mpi_t * m ) {
     pthread_join( m->progress, NULL );
   }
   if( m->server ) m->net->stop( m->server );
-  if( m->region ) {
-    m->region->tp->close( m->region );
-    if( !m->net && m->uri[0] ) rg_pool_unlink( m->uri );
-  }
+  if( m->region ) m->region->tp->close( m->region );
+  if( m->named ) rg_pool_unlink( m->uri );
   MPI_Comm_free( &m->comm );
   free( m );
   return err;

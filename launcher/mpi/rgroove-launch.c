@@ -5,8 +5,10 @@
      mpirun -np 4 rgroove-launch --servers 2 --workload stress */
 
 #include "rgroove/rg_mpi.h"
+#include "base/rg_opt.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +30,30 @@ static int rank, size;
 static void
 usage( FILE * f ) {
   fprintf( f,
-    "usage: mpirun -np N rgroove-launch [options]\n"
+    "Usage: mpirun -np N rgroove-launch [options]\n"
     "\n"
     "Opens one rgroove pool over the job (chosen ranks serve memory, every rank\n"
     "allocates in all of it), runs a workload on every rank, prints per-rank and\n"
     "total figures, verifies every server, and exits non-zero on any failure.\n"
+    "mpirun looks a program up on PATH only: from a build tree, run\n"
+    "mpirun -np N launcher/mpi/rgroove-launch (as root add --allow-run-as-root).\n"
     "\n"
-    "  --workload W     stress (default): objects allocated on one rank, filled, sent\n"
-    "                   to the next rank, checked and freed there; bench: timed\n"
-    "                   alloc+free pairs\n"
-    "  --servers K      server ranks (default 0: the first rank of every node)\n"
-    "  --transport T    auto (default), shm or verbs (also RGROOVE_TRANSPORT)\n"
-    "  --volumes N      1 GiB volumes per server (default 1)\n"
-    "  --iters N        rounds (stress) or pairs (bench) per rank (default 20 / 100000)\n"
-    "  --batch N        objects per rank per stress round (default 256, at most %d)\n"
-    "  --timeout-ms T   give up on any collective wait after T ms (default 60000)\n"
-    "  --kill-rank R    rank R kills itself with SIGKILL mid-run (failure test)\n"
-    "  --exit-rank R    rank R exits early without finishing (failure test)\n"
-    "  --help           this text\n", BATCH_MAX );
+    "  -w, --workload W     stress (default): objects allocated on one rank, filled,\n"
+    "                       sent to the next rank, checked and freed there; bench:\n"
+    "                       timed alloc+free pairs\n"
+    "  -s, --servers K      server ranks, 0 to 65535 (default 0: the first rank of\n"
+    "                       every node)\n"
+    "  -t, --transport T    auto (default), shm or verbs (also RGROOVE_TRANSPORT)\n"
+    "  -v, --volumes N      1 GiB volumes per server, 1 to %lu (default 1)\n"
+    "  -i, --iters N        rounds (stress) or pairs (bench) per rank, 1 to 10^12\n"
+    "                       (default 20 / 100000)\n"
+    "  -b, --batch N        objects per rank per stress round, 1 to %d (default 256)\n"
+    "  -T, --timeout-ms T   give up on any collective wait after T ms, 1 to %d\n"
+    "                       (default 60000)\n"
+    "  -k, --kill-rank R    rank R kills itself with SIGKILL mid-run (failure test)\n"
+    "  -e, --exit-rank R    rank R exits early without finishing (failure test)\n"
+    "  -h, --help           this text\n"
+    "      --version        the version\n", RG_VOLUME_MAX, BATCH_MAX, INT_MAX );
 }
 
 static double
@@ -231,26 +239,33 @@ main( int     argc,
     { "transport", required_argument, NULL, 't' }, { "volumes", required_argument, NULL, 'v' },
     { "iters", required_argument, NULL, 'i' }, { "batch", required_argument, NULL, 'b' },
     { "timeout-ms", required_argument, NULL, 'T' }, { "kill-rank", required_argument, NULL, 'k' },
-    { "exit-rank", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    { "exit-rank", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'W' }, { NULL, 0, NULL, 0 }
   };
+  char const * prog = "rgroove-launch";
   for( int c; (c = getopt_long( argc, argv, "w:s:t:v:i:b:T:k:e:h", opts, NULL ))!=-1; ) {
+    uint64_t n = 0UL;
+    int bad = 0;
     switch( c ) {
-    case 'w': cfg.workload   = optarg; break;
-    case 's': cfg.servers    = atoi( optarg ); break;
-    case 't': cfg.transport  = optarg; break;
-    case 'v': cfg.volumes    = strtoul( optarg, NULL, 0 ); break;
-    case 'i': cfg.iters      = strtoul( optarg, NULL, 0 ); break;
-    case 'b': cfg.batch      = strtoul( optarg, NULL, 0 ); break;
-    case 'T': cfg.timeout_ms = atoi( optarg ); break;
-    case 'k': cfg.kill_rank  = atoi( optarg ); break;
-    case 'e': cfg.exit_rank  = atoi( optarg ); break;
+    case 'w': cfg.workload  = optarg; break;
+    case 't': cfg.transport = optarg; break;
+    case 's': bad = rg_opt_u64( prog, "--servers",    optarg, 0UL, RG_SERVER_MAX,     &n ); cfg.servers    = (int)n; break;
+    case 'v': bad = rg_opt_u64( prog, "--volumes",    optarg, 1UL, RG_VOLUME_MAX,     &cfg.volumes ); break;
+    case 'i': bad = rg_opt_u64( prog, "--iters",      optarg, 1UL, 1000000000000UL,   &cfg.iters ); break;
+    case 'b': bad = rg_opt_u64( prog, "--batch",      optarg, 1UL, BATCH_MAX,         &cfg.batch ); break;
+    case 'T': bad = rg_opt_u64( prog, "--timeout-ms", optarg, 1UL, (uint64_t)INT_MAX, &n ); cfg.timeout_ms = (int)n; break;
+    case 'k': bad = rg_opt_u64( prog, "--kill-rank",  optarg, 0UL, (uint64_t)INT_MAX, &n ); cfg.kill_rank  = (int)n; break;
+    case 'e': bad = rg_opt_u64( prog, "--exit-rank",  optarg, 0UL, (uint64_t)INT_MAX, &n ); cfg.exit_rank  = (int)n; break;
     case 'h': usage( stdout ); return 0;
+    case 'W': rg_opt_version( prog ); return 0;
     default:  usage( stderr ); return 2;
     }
+    if( bad ) return 2;
   }
+  if( optind<argc ) { fprintf( stderr, "%s: unexpected argument '%s' (see --help)\n", prog, argv[ optind ] ); return 2; }
   int is_stress = !strcmp( cfg.workload, "stress" );
-  if( (!is_stress && strcmp( cfg.workload, "bench" )) || !cfg.batch || cfg.batch>BATCH_MAX || cfg.servers<0 ) {
-    fprintf( stderr, "rgroove-launch: bad arguments (see --help)\n" );
+  if( !is_stress && strcmp( cfg.workload, "bench" ) ) {
+    fprintf( stderr, "rgroove-launch: --workload %s: expected stress or bench (see --help)\n", cfg.workload );
     return 2;
   }
   if( !cfg.iters ) cfg.iters = is_stress ? 20UL : 100000UL;

@@ -32,4 +32,11 @@ void rg_shm_backing_unref( rg_shm_backing_t * b );
 int
 rg_shm_backing_unlink( rg_uri_t const * uri );
 
+/* rg_shm_lock takes the owner lock of shm's named backing (rg_shm_own,
+   rg_shm.h): RG_SUCCESS (anon too), RG_ERR_PERM naming the holder, or
+   RG_ERR_IO. */
+
+int
+rg_shm_lock( rg_shm_t * shm );
+
 #endif /* RGROOVE_TRANSPORT_SHM_RG_SHM_BACKING_H */

@@ -64,6 +64,12 @@ rg_shm_tp_stats( rg_conn_t const * conn,
   memset( stats, 0, sizeof(*stats) );
 }
 
+int
+rg_shm_own( rg_conn_t * conn ) {
+  if( !conn || conn->tp!=&rg_transport_shm ) return rg_err( RG_ERR_INVAL, "not a connection of the shm transport (anon, shm:/NAME, file:PATH)" );
+  return rg_shm_lock( ((rg_shm_conn_t *)conn)->backing->shm );
+}
+
 rg_transport_t const rg_transport_shm = {
   .name    = "shm",
   .schemes = "anon shm file",
