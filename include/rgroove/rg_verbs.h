@@ -11,15 +11,15 @@
      cas, faa    IBV_WR_ATOMIC_CMP_AND_SWP / _FETCH_AND_ADD, waited for
      fence       waits until every posted write has completed
 
-   Publish after write (doc/design.md, "publish after write"): a write
-   and the atomic that publishes it go on the same RC queue pair.  The
-   responder executes an RC queue pair's requests in order and an atomic
-   may not pass an earlier RDMA WRITE (only reads and atomics may be
-   passed, by later writes), so the bytes are in place before the atomic
-   changes the word that makes them reachable.  No fence, no extra round
-   trip.  And since completions of one send queue arrive in order, the
-   completion of any later signaled request tells that every earlier
-   write is done: that is when a ring slot is reused.
+   Publish after write (doc/design.md): a write and the atomic that
+   publishes it go on the same RC queue pair.  The responder executes an
+   RC queue pair's requests in order and an atomic may not pass an
+   earlier RDMA WRITE (only reads and atomics may be passed, by later
+   writes), so the bytes are in place before the atomic changes the word
+   that makes them reachable.  No fence, no extra round trip.  And since
+   completions of one send queue arrive in order, the completion of any
+   later signaled request tells that every earlier write is done: that
+   is when a ring slot is reused.
 
    The connect request carries a protocol version and an admission token;
    the server answers with the region's address, key and size, or rejects
