@@ -1,4 +1,4 @@
-/* The seed's size-class table (groove-spec.md, section 4.2), unchanged:
+/* The seed's size-class table (doc/design.md, "size classes"), unchanged:
    obj_footprint, obj_cnt, cgroup_mask, parent_szc. */
 
 #include "rg_groove_private.h"

@@ -3,8 +3,9 @@
 
 /* rg_groove.h: the lock-free volume allocator, a port of Firedancer's
    fd_groove_data (volumes, 32 size classes of nested superblocks,
-   per-class active slots, versioned inactive stacks; NOTICE credits it).
-   doc/design.md describes it and every departure from it.
+   per-class active slots, versioned inactive stacks).  doc/design.md
+   credits it ("fd_groove_data and the seed") and describes every
+   departure from it ("departures from the seed").
 
    A region (one memory server's memory, reached through an rg_mem_t)
    holds a header, the groove shared state, a client table and volumes
@@ -107,7 +108,7 @@ static inline uint64_t rg_groove_hdr_align( uint64_t bits ) { return (bits>>29) 
 static inline uint64_t rg_groove_hdr_sz   ( uint64_t bits ) { return  bits>>39;             }
 
 /* Size classes: rg_groove_szc_cfg[c] for c in [0,32) is the seed's
-   table (groove-spec.md, section 4.2).  parent_szc==32 means the parent
+   table (doc/design.md, "size classes").  parent_szc==32 means the parent
    is a whole volume. */
 
 typedef struct rg_groove_szc_cfg {
