@@ -45,7 +45,7 @@ extern "C" {
 
 typedef struct rg_mpi_opts {
   int          servers;     /* server ranks; 0 = the first rank of every node */
-  char const * transport;   /* "auto" or NULL, "shm", "verbs" */
+  char const * transport;   /* "auto" or NULL (shm on one host, else the first network transport every rank reaches), "shm", "verbs", "ucx" */
   uint64_t     volumes;     /* 1 GiB volumes per server (0 = 1) */
   int          timeout_ms;  /* bound on every collective wait (0 = 60000) */
   int          quiet;       /* rank 0 does not print the transport choice */
@@ -57,8 +57,9 @@ typedef struct rg_mpi rg_mpi_t;
    handle and RG_SUCCESS is returned on every rank.  On failure every
    rank returns the same error (the failing rank's rg_errmsg is printed
    by that rank to stderr): RG_ERR_INVAL (more servers than ranks, an
-   unknown transport, bad volumes), RG_ERR_IO (verbs forced without a
-   device, ranks on several hosts without RDMA, a server that could not
+   unknown transport, bad volumes), RG_ERR_IO (a network transport
+   forced where it cannot work, ranks on several hosts that no network
+   transport connects, a server that could not
    create or register its pool, a timeout).  Not thread safe: one call
    per process, from the thread that uses MPI. */
 

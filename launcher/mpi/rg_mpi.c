@@ -185,8 +185,9 @@ rg_mpi_usable( rg_mpi_t *             m,
 }
 
 /* rg_mpi_choose_transport: collective; sets m->transport and m->net.
-   auto: the first network transport of the registry that every rank can
-   use, else shm when all ranks share one host. */
+   auto: shm when all ranks share one host (CPU atomics, no round trips),
+   else the first network transport of the registry that every rank can
+   use. */
 
 static int
 rg_mpi_choose_transport( rg_mpi_t *   m,
@@ -219,7 +220,7 @@ rg_mpi_choose_transport( rg_mpi_t *   m,
     snprintf( m->transport, sizeof(m->transport), "%s", t->name );
     return RG_SUCCESS;
   }
-  for( uint64_t i=0UL; rg_transport_at( i ); i++ ) {
+  for( uint64_t i=0UL; !one_host && rg_transport_at( i ); i++ ) {
     rg_transport_t const * t = rg_transport_at( i );
     if( !t->serve || !rg_mpi_usable( m, t ) ) {
       if( m->lost ) return RG_ERR_IO;

@@ -3,7 +3,6 @@
 
 #include "rg_ucx_private.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,33 +18,14 @@ rg_ucx_tp_open( rg_uri_t const * uri,
   return rg_ucx_client_open( uri->host, uri->port, uri->device, uri->gid_index, token, token_sz, RG_UCX_PROTO_VERSION, err );
 }
 
-/* rg_ucx_rdma_here: this host has an RDMA device (the kernel lists
-   one in /sys/class/infiniband, as ibv_devices reads it). */
-
-static int
-rg_ucx_rdma_here( void ) {
-  DIR * d = opendir( "/sys/class/infiniband" );
-  if( !d ) return 0;
-  int found = 0;
-  for( struct dirent * e; !found && (e = readdir( d )); ) found = e->d_name[0]!='.';
-  closedir( d );
-  return found;
-}
-
 /* rg_ucx_tp_probe: UCX starts here with what this process asks of it
-   (RMA, 64-bit atomics, active messages, wakeup), and it has more than
-   sockets to work with, or the user chose its transports: without an
-   RDMA device UCX runs a pool over tcp with every atomic served by the
-   server's CPU, which a launcher choosing by itself (rg_mpi's auto)
-   must not prefer to shared memory.  where->host gets the address a
-   server here publishes. */
+   (RMA, 64-bit atomics, active messages, wakeup): over sockets too, for
+   clusters without RDMA, with every atomic served by the server's CPU
+   (rg_mpi's auto takes shared memory first on one host).  where->host
+   gets the address a server here publishes. */
 
 static int
 rg_ucx_tp_probe( rg_uri_t * where ) {
-  char const * tls = getenv( "UCX_TLS" );
-  if( (!tls || !tls[0]) && !rg_ucx_rdma_here() )
-    return rg_err( RG_ERR_IO, "no RDMA device here (ibv_devices lists none): UCX would serve over sockets only; "
-                              "set UCX_TLS (e.g. UCX_TLS=tcp) to use it anyway" );
   rg_ucx_worker_t w;
   int err = rg_ucx_worker_new( &w, rg_ucx_device( where->device ), where->gid_index, 1 );
   if( err ) return err;
