@@ -105,6 +105,7 @@ rg_groove_leave( rg_groove_t * g ) {
     /* on a failure here the record stays, naming what is left, for
        rg_groove_recover_client */
     int err = rg_groove_quiet( g );
+    if( err==RG_ERR_INVAL ) err = RG_SUCCESS; /* a late-reported bad free changed nothing: leave all the same */
     if( !err ) err = rg_groove_flush( g );
     if( !err ) err = rg_sb_trim_own( g ); /* what reclaims missed goes back with it */
     if( !err ) rg_client_release( g );

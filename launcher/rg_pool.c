@@ -320,6 +320,7 @@ rg_pool_flush( rg_pool_t * pool ) {
   if( !pool ) return rg_err( RG_ERR_INVAL, "NULL pool" );
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
     int err = rg_groove_flush( pool->server[i].groove );
+    if( !err ) err = rg_mem_fence( rg_groove_mem( pool->server[i].groove ) ); /* landed: a server may check next */
     if( err ) return err;
   }
   return RG_SUCCESS;

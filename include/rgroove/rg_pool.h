@@ -170,7 +170,8 @@ rg_pool_faa( rg_pool_t const * pool,
 
 /* rg_pool_flush runs rg_groove_flush on the handle's join of every
    server: the superblocks it holds go back into circulation, where other
-   handles can use their free slots.  Returns RG_SUCCESS, RG_ERR_INVAL
+   handles can use their free slots, and every write has landed when it
+   returns (a server may check the pool next).  Returns RG_SUCCESS, RG_ERR_INVAL
    (pool NULL), RG_ERR_IO or RG_ERR_CORRUPT. */
 
 int
