@@ -329,12 +329,14 @@ rg_audit_containers( rg_audit_t * a ) {
   rg_groove_t * g = a->g;
   char where[ 64 ];
   uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL;
-  for( uint64_t c=0UL; c<RG_GROOVE_SZC_CNT; c++ ) {
-    for( uint64_t cg=0UL; cg<RG_GROOVE_CGROUP_MAX; cg++ ) {
-      uint64_t s, w;
-      int err = rg_mem_load( g->mem, rg_groove_active_cg_off( g, c, cg ), &s );
-      if( !err ) err = rg_mem_load( g->mem, rg_groove_inactive_cg_off( g, c, cg ), &w );
-      if( err ) return err;
+  /* every slot and stack word in one read (remotely: one round trip) */
+  uint64_t * sh = malloc( RG_GROOVE_FOOTPRINT );
+  if( !sh ) return rg_err( RG_ERR_INVAL, "out of memory auditing the pool" );
+  int err = rg_mem_read( g->mem, g->shoff, sh, RG_GROOVE_FOOTPRINT );
+  for( uint64_t c=0UL; !err && c<RG_GROOVE_SZC_CNT; c++ ) {
+    for( uint64_t cg=0UL; !err && cg<RG_GROOVE_CGROUP_MAX; cg++ ) {
+      uint64_t s = sh[ (rg_groove_active_cg_off( g, c, cg ) - g->shoff)/8UL ];
+      uint64_t w = sh[ (rg_groove_inactive_cg_off( g, c, cg ) - g->shoff)/8UL ];
       if( cg>rg_groove_szc_cfg[ c ].cgroup_mask ) {
         if( s || w ) rg_audit_say( a, 1, "class %lu has an active slot or stack word for unused group %lu (%#lx, %#lx)", c, cg, s, w );
         continue;
@@ -349,11 +351,12 @@ rg_audit_containers( rg_audit_t * a ) {
         if( !e || e->c!=c ) { rg_audit_say( a, 1, "%s names %#lx, not a class %lu superblock of the volumes", where, sb, c ); break; }
         rg_audit_entry( a, sb, c, where );
         e->pad = 0U; /* its link is the stack's */
-        if( (err = rg_mem_load( g->mem, sb + RG_SB_INFO_OFF, &sb )) ) return err;
+        if( (err = rg_mem_load( g->mem, sb + RG_SB_INFO_OFF, &sb )) ) break;
       }
     }
   }
-  int err = rg_audit_aside( a, bound );
+  free( sh );
+  if( !err ) err = rg_audit_aside( a, bound );
   if( err ) return err;
   for( uint64_t i=0UL; i<a->tab_max; i++ ) {
     rg_audit_sb_t * e = &a->tab[i];
@@ -399,7 +402,7 @@ rg_audit_records( rg_audit_t * a ) {
     if( st!=RG_CLIENT_LIVE && st!=RG_CLIENT_RECOVERING ) { rg_audit_say( a, 1, "client record %lu has a bad state %#lx", i, r->state ); continue; }
     int live = st==RG_CLIENT_LIVE && i + 1UL==g->me;
     if( st==RG_CLIENT_LIVE && i + 1UL!=g->me )
-      live = r->id_kind==RG_CONN_ID_SERVER /* the server tells */ || (r->id_kind==RG_CONN_ID_PID && rg_proc_alive( r->id ));
+      live = (r->id_kind==RG_CONN_ID_SERVER && !a->server_gone) /* the server tells */ || (r->id_kind==RG_CONN_ID_PID && rg_proc_alive( r->id ));
     a->alive[i] = (uint8_t)live;
     if( !live ) { rg_audit_say( a, 0, "client %lu (%s %lu) is gone", i, r->id_kind==RG_CONN_ID_PID ? "pid" : "connection", r->id[ r->id_kind==RG_CONN_ID_PID ? 0 : 1 ] );
                   rg_audit_fix( a, RG_FIX_CLIENT, i, 0UL, 0UL ); }

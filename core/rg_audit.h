@@ -44,6 +44,7 @@ typedef struct rg_audit {
   rg_groove_usage_t *    usage;    /* counts (may be NULL) */
   int                    want_fix; /* collect fixes */
   int                    salvage;  /* damage becomes a fix too */
+  int                    server_gone; /* records of a memory server's clients are gone */
 
   rg_audit_sb_t *        tab;
   uint64_t               tab_max, tab_cnt;

@@ -113,9 +113,10 @@ rg_fix_drop( rg_groove_t *          g,
 static int
 rg_recover_pass( rg_groove_t *          g,
                  int                    kinds,
-                 int                    salvage,
+                 int                    flags,
                  rg_groove_recovery_t * rec ) {
-  rg_audit_t a = { .g = g, .want_fix = 1, .salvage = salvage };
+  int salvage = !!(flags & RG_RECOVER_SALVAGE);
+  rg_audit_t a = { .g = g, .want_fix = 1, .salvage = salvage, .server_gone = !!(flags & RG_RECOVER_SERVER_GONE) };
   int err = rg_audit_run( &a );
   for( uint64_t i=0UL; !err && i<a.fix_cnt; i++ ) {
     rg_audit_fix_t const * x = &a.fix[i];
@@ -165,7 +166,7 @@ rg_groove_recover( rg_groove_t *          g,
 
   /* the analysis: nothing changes before it says there is nothing it
      would refuse */
-  rg_audit_t a = { .g = g, .rec = rec, .want_fix = 1, .salvage = salvage };
+  rg_audit_t a = { .g = g, .rec = rec, .want_fix = 1, .salvage = salvage, .server_gone = !!(flags & RG_RECOVER_SERVER_GONE) };
   err = rg_audit_run( &a );
   uint64_t damage = a.damage, fixes = a.fix_cnt;
   if( !err && (flags & RG_RECOVER_DRY_RUN) ) {
@@ -188,7 +189,7 @@ rg_groove_recover( rg_groove_t *          g,
                         (1<<RG_FIX_DROP) | (1<<RG_FIX_DROP_SLOT) };
   for( uint64_t p=0UL; !err && p<sizeof(phase)/sizeof(phase[0]); p++ ) {
     if( (phase[p] & (1<<RG_FIX_DROP)) && !salvage ) break;
-    err = rg_recover_pass( g, phase[p], salvage, rec );
+    err = rg_recover_pass( g, phase[p], flags, rec );
   }
   if( !err ) err = rg_mem_fence( g->mem );
   return err;

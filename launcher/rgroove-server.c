@@ -4,6 +4,7 @@
 
 #include "rgroove/rgroove.h"
 #include "base/rg_opt.h"
+#include "rg_recoverer.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,37 @@ static volatile sig_atomic_t stop_requested, verify_requested;
 
 static void on_stop  ( int sig ) { (void)sig; stop_requested   = 1; }
 static void on_verify( int sig ) { (void)sig; verify_requested = 1; }
+
+/* A client's connection is gone: the recoverer repairs what it left. */
+
+static rg_recoverer_t * recoverer;
+
+static void
+on_event( void *       ctx,
+          int          event,
+          uint64_t     serial,
+          char const * peer ) {
+  (void)ctx; (void)peer;
+  if( event==RG_SERVE_DISCONNECT && recoverer ) rg_recoverer_gone( recoverer, serial );
+}
+
+/* recoverer_stop ends the recoverer, polling meanwhile (its connection
+   closes through this server), then waits until no client is counted
+   (bounded): the quiet checks need them all gone. */
+
+static int
+recoverer_stop( rg_transport_t const * tp,
+                rg_server_t *          srv ) {
+  rg_recoverer_delete_begin( recoverer );
+  for( int i=0; !rg_recoverer_delete_done( recoverer ); i++ ) {
+    int err = tp->poll( srv, 20 );
+    if( err ) return err;
+  }
+  rg_recoverer_delete_end( recoverer );
+  recoverer = NULL;
+  for( int i=0; i<100 && tp->clients( srv ); i++ ) { int err = tp->poll( srv, 20 ); if( err ) return err; }
+  return RG_SUCCESS;
+}
 
 static void
 usage( FILE * f ) {
@@ -62,10 +94,14 @@ usage( FILE * f ) {
     "Exit status: 0 done, 1 the pool could not be opened or served, 2 bad arguments,\n"
     "3 the pool is not sound.\n"
     "\n"
-    "Logs every connect, reject and disconnect.  SIGUSR1 repairs (see --recover) and\n"
-    "verifies the pool when no client is attached (admission stays closed meanwhile);\n"
-    "SIGINT or SIGTERM disconnect everyone, repair and verify the now quiet pool and\n"
-    "exit (status 3 if it is not sound).\n", RG_VOLUME_MAX, 7471U );
+    "Logs every connect, reject and disconnect.  A client that disconnects without\n"
+    "leaving (killed, or its host gone) is recovered at once, online, through the\n"
+    "server's own connection: what it held goes back, its interrupted operation is\n"
+    "finished or undone (the log says how long it took); its objects stay.\n"
+    "SIGUSR1 repairs (see --recover) and verifies the pool when no client is\n"
+    "attached (admission stays closed meanwhile); SIGINT or SIGTERM disconnect\n"
+    "everyone, repair and verify the now quiet pool and exit (status 3 if it is not\n"
+    "sound).\n", RG_VOLUME_MAX, 7471U );
 }
 
 static int quiet;
@@ -76,8 +112,9 @@ log_line( void *       ctx,
   (void)ctx;
   if( quiet ) return;
   time_t now = time( NULL );
+  struct tm tm;
   char ts[ 32 ];
-  strftime( ts, sizeof(ts), "%H:%M:%S", localtime( &now ) );
+  strftime( ts, sizeof(ts), "%H:%M:%S", localtime_r( &now, &tm ) );
   printf( "%s rgroove-server: %s\n", ts, line );
   fflush( stdout );
 }
@@ -91,7 +128,7 @@ check_pool( rg_mem_t const * mem,
   rg_groove_recovery_t rec;
   rg_groove_usage_t    u;
   char                 line[ 256 ];
-  int err = rg_region_check( mem, recover, &rec, &u );
+  int err = rg_region_check( mem, recover ? RG_RECOVER_SERVER_GONE : 0, &rec, &u ); /* quiet: every network client is gone */
   if( !err && (rec.slots_freed || rec.superblocks_recirculated || rec.volumes_released) ) {
     snprintf( line, sizeof(line), "recover: freed %lu slot(s) and recirculated %lu superblock(s) left by dead clients, released %lu volume(s)",
               rec.slots_freed, rec.superblocks_recirculated, rec.volumes_released );
@@ -234,7 +271,7 @@ main( int     argc,
 
   int err;
   rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .device = device, .gid_index = (int)gid_index,
-                         .token = token, .token_sz = token_sz, .log = log_line };
+                         .token = token, .token_sz = token_sz, .log = log_line, .event = on_event };
   rg_server_t * srv = tp->serve( mem, &cfg, &err );
   if( !srv ) {
     fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
@@ -247,24 +284,30 @@ main( int     argc,
   snprintf( line, sizeof(line), "%s pool %s: %lu volume(s), %lu bytes registered; listening at %s (token: %s)",
             created ? "created" : "serving", pool_uri, info.volume_max, info.size, where, token_sz ? "required" : "none" );
   log_line( NULL, line );
+  recoverer = rg_recoverer_new( where, log_line, NULL );
+  if( !recoverer ) log_line( NULL, rg_errmsg() );
   if( ready_file ) { FILE * f = fopen( ready_file, "w" ); if( f ) fclose( f ); }
 
   int status = 0;
   while( !stop_requested ) {
-    if( (err = tp->poll( srv, 200 )) ) {
-      fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
-      status = 1;
-      break;
-    }
-    if( verify_requested ) {
+    if( !(err = tp->poll( srv, 200 )) && verify_requested ) {
       verify_requested = 0;
       tp->admit( srv, 0 ); /* no client may arrive while the pool is checked */
+      err = recoverer_stop( tp, srv );
+      if( err ) break;
       if( tp->clients( srv ) ) log_line( NULL, "verify: skipped, clients are attached (the pool must be quiet)" );
       else if( check_pool( mem, 1 ) ) status = 3;
       tp->admit( srv, 1 );
+      recoverer = rg_recoverer_new( where, log_line, NULL );
     }
+    if( err ) break;
+  }
+  if( err ) {
+    fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
+    status = 1;
   }
   log_line( NULL, "shutting down" );
+  if( !err && recoverer_stop( tp, srv ) ) fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
   tp->stop( srv ); /* every connection gone before the pool is checked */
   if( check_pool( mem, 1 ) ) status = 3;
   region->tp->close( region );

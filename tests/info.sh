@@ -181,7 +181,7 @@ if [ "$RG_HAVE_UCX" = 1 ]; then
   run_info "$work/u.json" -j "$pool"
   check "$work/u.json" '.transport=="ucx" and .cost.round_trips>0 and .usage.ok and .usage.objects==45' \
     "$(tag 21 40 10240)" "$(tag 22 5 320)" \
-    '(.clients|length)==1 and .clients[0].identity.kind=="server" and .clients[0].objects==5 and .attached==1'
+    '(.clients|map(select(.objects==5))|length)==1 and (.clients|map(select(.identity.kind=="server"))|length)==(.clients|length) and .attached==(.clients|length)'
   run_info "$work/u.txt" "$pool"
   cat "$work/u.txt"
   stop_fill

@@ -7,7 +7,11 @@
    objects are freed by owner, and the pool verifies with no object
    left.
 
-   test_kill [KILLS]; RG_TEST_TRANSPORT=loop runs it over loop:. */
+   test_kill [KILLS]; RG_TEST_TRANSPORT=loop runs it over loop:.  With
+   RG_TEST_POOL=verbs://HOST:PORT (or ucx://) it runs against a memory
+   server of a fresh pool, which recovers each dead client online when
+   its connection goes: the test then times death to the record's
+   release, and the server's log tells what each recovery did. */
 
 #include "rg_test.h"
 #include "rgroove/rgroove.h"
@@ -143,11 +147,40 @@ static int cmp_double( void const * x, void const * y ) { double a = *(double co
 
 static uint64_t kill_cnt = 100UL;
 
+/* A record with this owner id is still taken. */
+
+typedef struct { uint64_t owner; int found; } find_t;
+
+static int
+find_owner( void *                          ctx,
+            rg_groove_client_info_t const * c ) {
+  find_t * f = ctx;
+  if( c->owner==f->owner ) f->found = 1;
+  return f->found;
+}
+
+/* wait_recovered: the server released the record of owner (within 30 s). */
+
+static int
+wait_recovered( rg_pool_t * pool,
+                uint64_t    owner ) {
+  for( int i=0; i<30000; i++ ) {
+    find_t f = { .owner = owner };
+    if( rg_pool_clients( pool, 0UL, find_owner, &f )<0 ) return RG_ERR_IO;
+    if( !f.found ) return RG_SUCCESS;
+    usleep( 1000 );
+  }
+  return RG_ERR_AGAIN;
+}
+
 static void
 test_kills_recovered_online( void ) {
-  char const * t = getenv( "RG_TEST_TRANSPORT" );
-  snprintf( uri, sizeof(uri), "%sshm:/rgroove-kill-%d", t && !strcmp( t, "loop" ) ? "loop:" : "", (int)getpid() );
-  rg_pool_t * pool = rg_pool_create( uri, 2UL, 2UL, NULL );
+  char const * t = getenv( "RG_TEST_TRANSPORT" ), * server = getenv( "RG_TEST_POOL" );
+  int remote = server && (!strncmp( server, "verbs://", 8 ) || !strncmp( server, "ucx://", 6 ));
+  if( remote ) snprintf( uri, sizeof(uri), "%s", server );
+  else snprintf( uri, sizeof(uri), "%sshm:/rgroove-kill-%d", t && !strcmp( t, "loop" ) ? "loop:" : "", (int)getpid() );
+  rg_pool_t * pool = remote ? rg_pool_open( uri, 0UL, NULL ) : rg_pool_create( uri, 2UL, 2UL, NULL );
+  if( !pool ) printf( "\n  cannot open %s: %s\n", uri, rg_errmsg() );
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   pid_t surv[2];
   for( int i=0; i<2; i++ ) { surv[i] = fork(); if( !surv[i] ) survivor( i ); }
@@ -164,7 +197,12 @@ test_kills_recovered_online( void ) {
     waitpid( pid, NULL, 0 );
     double t0 = now_s();
     rg_groove_recovery_t rec = {0};
-    int err = rg_pool_recover_dead( pool, &rec );
+    int err;
+    if( remote ) { /* the server does it when it sees the connection go */
+      err = wait_recovered( pool, sh->owner[v] );
+      if( err ) printf( "\n  kill %lu: the server did not release its record within 30 s\n", v );
+      rec.clients = !err;
+    } else err = rg_pool_recover_dead( pool, &rec );
     took[v] = now_s() - t0;
     if( err && err!=RG_ERR_AGAIN ) printf( "\n  kill %lu: recovery failed: %s\n", v, rg_errmsg() );
     CU_ASSERT( !err || err==RG_ERR_AGAIN );
@@ -185,9 +223,12 @@ test_kills_recovered_online( void ) {
     CU_ASSERT_EQUAL( sh->allocs[i], sh->frees[i] );
   }
   qsort( took, kill_cnt, sizeof(double), cmp_double );
-  printf( "\n  %lu clients killed, %lu recovered online: %lu superblocks put back, %lu interrupted operations finished,"
-          " %lu item(s) left in doubt;\n  death to repaired: median %.2f ms, max %.2f ms\n",
-          kill_cnt, recovered, back, slots, in_doubt, 1e3*took[ kill_cnt/2UL ], 1e3*took[ kill_cnt-1UL ] );
+  if( remote ) printf( "\n  %lu clients killed, %lu recovered online by the server (its log says what each recovery did);\n"
+                       "  death to record released: median %.2f ms, max %.2f ms\n",
+                       kill_cnt, recovered, 1e3*took[ kill_cnt/2UL ], 1e3*took[ kill_cnt-1UL ] );
+  else printf( "\n  %lu clients killed, %lu recovered online: %lu superblocks put back, %lu interrupted operations finished,"
+               " %lu item(s) left in doubt;\n  death to repaired: median %.2f ms, max %.2f ms\n",
+               kill_cnt, recovered, back, slots, in_doubt, 1e3*took[ kill_cnt/2UL ], 1e3*took[ kill_cnt-1UL ] );
 
   int verdict = rg_pool_verify( pool );
   if( verdict ) {
@@ -212,7 +253,7 @@ test_kills_recovered_online( void ) {
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &u ), RG_SUCCESS );
   CU_ASSERT_EQUAL( u.objects, 0UL );
   rg_pool_close( pool );
-  CU_ASSERT_EQUAL( rg_pool_unlink( uri ), RG_SUCCESS );
+  if( !remote ) CU_ASSERT_EQUAL( rg_pool_unlink( uri ), RG_SUCCESS );
 }
 
 int
@@ -220,6 +261,7 @@ main( int     argc,
       char ** argv ) {
   if( argc>1 ) kill_cnt = strtoul( argv[1], NULL, 0 );
   if( !kill_cnt || kill_cnt>VICTIM_MAX ) return 2;
+  setenv( "RDMAV_FORK_SAFE", "1", 0 ); /* the children fork while this process holds a verbs connection */
   sh = mmap( NULL, sizeof(shared_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
   if( sh==MAP_FAILED ) return 2;
   static rg_test_t const tests[] = {

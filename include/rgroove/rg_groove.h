@@ -224,7 +224,8 @@ rg_groove_join( void *                   ljoin,
 
 /* rg_groove_leave ends a join and returns the caller memory it used
    (NULL if join is NULL).  It first completes its pending frees
-   (rg_groove_quiet), puts back the superblocks it holds, returns to
+   (rg_groove_quiet; a bad free found then changed nothing and is not
+   reported), puts back the superblocks it holds, returns to
    their parents the empty superblocks of its own concurrency group's
    containers (small classes) and of every group's (the other classes),
    then releases its record; if the transport fails there,
@@ -526,7 +527,7 @@ typedef struct rg_groove_client_info {
   uint64_t joined;   /* seconds since the epoch */
   uint64_t owner;    /* owner id of its allocations */
   uint64_t held;     /* superblocks it holds */
-  uint64_t op;       /* the operation it has in flight (0: none) */
+  uint64_t op;       /* the last operation it recorded (RG_OP_* of core/rg_layout.h; 0: none): the one in flight, if any */
 } rg_groove_client_info_t;
 
 typedef int (*rg_groove_client_fn_t)( void * ctx, rg_groove_client_info_t const * client );
@@ -595,12 +596,17 @@ rg_groove_recover_dead( rg_groove_t *          join,
    nothing, rec->report naming every damaged structure.  flags:
    RG_RECOVER_DRY_RUN reports what it would change and changes nothing;
    RG_RECOVER_SALVAGE repairs damage too, freeing what it cannot account
-   for and reporting every object it drops (rec->objects_dropped).
-   Returns RG_SUCCESS, RG_ERR_INVAL, RG_ERR_PERM, RG_ERR_CORRUPT or
-   RG_ERR_IO.  No alloc or free may run anywhere meanwhile. */
+   for and reporting every object it drops (rec->objects_dropped);
+   RG_RECOVER_SERVER_GONE says no client of a memory server is attached
+   (the server that knows says so), so records with a server identity
+   are recovered too (without it they count as attached: only their
+   server can tell).  Returns RG_SUCCESS, RG_ERR_INVAL, RG_ERR_PERM,
+   RG_ERR_CORRUPT or RG_ERR_IO.  No alloc or free may run anywhere
+   meanwhile. */
 
-#define RG_RECOVER_DRY_RUN (2)
-#define RG_RECOVER_SALVAGE (4)
+#define RG_RECOVER_DRY_RUN     (2)
+#define RG_RECOVER_SALVAGE     (4)
+#define RG_RECOVER_SERVER_GONE (8)
 
 int
 rg_groove_recover( rg_groove_t *          join,

@@ -1,0 +1,224 @@
+/* rg_recoverer.h: online recovery of a memory server's departed
+   clients, through a connection of its own. */
+
+#include "rg_recoverer.h"
+#include "base/rg_err.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RG_RECOVERER_QUEUE (256UL) /* departures waiting; more wait for the quiet checks */
+
+struct rg_recoverer {
+  pthread_t       thread;
+  pthread_mutex_t lock;
+  pthread_cond_t  wake;
+  char            uri[ 256 ];
+  rg_log_fn_t     log;
+  void *          log_ctx;
+
+  /* under lock */
+  uint64_t        queue[ RG_RECOVERER_QUEUE ];
+  uint64_t        queued;
+  uint64_t        dropped;  /* departures the queue had no room for */
+  int             busy;     /* recovering one now */
+  int             stopping;
+  int             done;     /* the thread has left and closed */
+  uint64_t        serial;   /* its own connection's */
+};
+
+static void
+rg_recoverer_say( rg_recoverer_t * r,
+                  char const *     fmt,
+                  ... ) __attribute__((format(printf,2,3)));
+
+static void
+rg_recoverer_say( rg_recoverer_t * r,
+                  char const *     fmt,
+                  ... ) {
+  char line[ 512 ];
+  va_list ap;
+  va_start( ap, fmt );
+  vsnprintf( line, sizeof(line), fmt, ap );
+  va_end( ap );
+  r->log( r->log_ctx, line );
+}
+
+/* The record of the connection with identity {boot, serial}. */
+
+typedef struct {
+  uint64_t boot, serial, idx;
+  int      found;
+} rg_recoverer_find_t;
+
+static int
+rg_recoverer_match( void *                          ctx,
+                    rg_groove_client_info_t const * c ) {
+  rg_recoverer_find_t * f = ctx;
+  if( c->id_kind!=RG_CONN_ID_SERVER || c->id[0]!=f->boot || c->id[1]!=f->serial ) return 0;
+  f->idx   = c->idx;
+  f->found = 1;
+  return 1;
+}
+
+static double
+rg_recoverer_now_ms( void ) {
+  struct timespec ts;
+  clock_gettime( CLOCK_MONOTONIC, &ts );
+  return 1e3*(double)ts.tv_sec + 1e-6*(double)ts.tv_nsec;
+}
+
+/* rg_recoverer_one recovers the client of connection serial, if it had
+   joined. */
+
+static void
+rg_recoverer_one( rg_recoverer_t * r,
+                  rg_conn_t *      conn,
+                  rg_groove_t *    g,
+                  uint64_t         serial ) {
+  double t0 = rg_recoverer_now_ms();
+  rg_recoverer_find_t f = { .boot = conn->id[0], .serial = serial };
+  int err = rg_groove_clients( g, rg_recoverer_match, &f );
+  if( err<0 ) { rg_recoverer_say( r, "recovery of client %lu: cannot read the client table: %s", serial, rg_errmsg() ); return; }
+  if( !f.found ) return; /* it never joined, or left cleanly */
+  rg_groove_recovery_t rec = {0};
+  err = rg_groove_recover_client( g, f.idx, 0, &rec );
+  if( !err || err==RG_ERR_AGAIN ) { /* what it took over goes back: between recoveries it holds nothing */
+    int e = rg_groove_flush( g );
+    if( e ) err = e;
+  }
+  double ms = rg_recoverer_now_ms() - t0;
+  if( err && err!=RG_ERR_AGAIN ) {
+    rg_recoverer_say( r, "recovery of client %lu (record %lu) failed after %.2f ms: %s: %s; the next quiet check retries",
+                      serial, f.idx, ms, rg_strerror( err ), rg_errmsg() );
+    return;
+  }
+  rg_recoverer_say( r, "client %lu (record %lu) recovered online in %.2f ms: %lu superblock(s) put back, %lu interrupted operation(s) finished%s",
+                    serial, f.idx, ms, rec.superblocks_recirculated, rec.slots_freed,
+                    rec.in_doubt ? "; some left for the quiet check (SIGUSR1 or shutdown)" : "" );
+}
+
+/* rg_recoverer_rejoin: g's record is still its own, else (the region
+   was formatted anew meanwhile, as tests do) a new join in ljoin. */
+
+static rg_groove_t *
+rg_recoverer_rejoin( rg_recoverer_t * r,
+                     rg_conn_t *      conn,
+                     rg_groove_t *    g,
+                     void *           ljoin ) {
+  rg_recoverer_find_t f = { .boot = conn->id[0], .serial = conn->id[1] };
+  if( rg_groove_clients( g, rg_recoverer_match, &f )>=0 && f.found ) return g;
+  int err;
+  g = rg_region_join( ljoin, &conn->mem, 0UL, conn->id_kind, conn->id, &err );
+  if( !g ) rg_recoverer_say( r, "online recovery is off: its record is gone and it cannot join again: %s", rg_errmsg() );
+  return g;
+}
+
+static void *
+rg_recoverer_main( void * arg ) {
+  rg_recoverer_t * r = arg;
+  static _Alignas(RG_GROOVE_LJOIN_ALIGN) uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ]; /* one recoverer at a time */
+  int err;
+  rg_conn_t * conn = rg_transport_open( r->uri, 0UL, &err );
+  rg_groove_t * g = conn ? rg_region_join( ljoin, &conn->mem, 0UL, conn->id_kind, conn->id, &err ) : NULL;
+  if( !g ) rg_recoverer_say( r, "online recovery is off: cannot reach this server at %s: %s", r->uri, rg_errmsg() );
+  pthread_mutex_lock( &r->lock );
+  if( g ) r->serial = conn->id[1];
+  for(;;) {
+    while( !r->queued && !r->stopping ) pthread_cond_wait( &r->wake, &r->lock );
+    if( !r->queued ) break;
+    uint64_t serial = r->queue[ --r->queued ];
+    r->busy = 1;
+    pthread_mutex_unlock( &r->lock );
+    if( g ) g = rg_recoverer_rejoin( r, conn, g, ljoin );
+    if( g ) rg_recoverer_one( r, conn, g, serial );
+    pthread_mutex_lock( &r->lock );
+    r->busy = 0;
+  }
+  pthread_mutex_unlock( &r->lock );
+  if( g ) rg_groove_leave( g );
+  if( conn ) conn->tp->close( conn );
+  pthread_mutex_lock( &r->lock );
+  r->done = 1;
+  pthread_mutex_unlock( &r->lock );
+  return NULL;
+}
+
+rg_recoverer_t *
+rg_recoverer_new( char const * uri,
+                  rg_log_fn_t  log,
+                  void *       log_ctx ) {
+  rg_recoverer_t * r = calloc( 1UL, sizeof(*r) );
+  if( !r ) { rg_err_record( "online recovery: out of memory" ); return NULL; }
+  snprintf( r->uri, sizeof(r->uri), "%s", uri );
+  r->log = log;
+  r->log_ctx = log_ctx;
+  pthread_mutex_init( &r->lock, NULL );
+  pthread_cond_init( &r->wake, NULL );
+  if( pthread_create( &r->thread, NULL, rg_recoverer_main, r ) ) {
+    free( r );
+    rg_err_record( "online recovery: cannot start its thread" );
+    return NULL;
+  }
+  return r;
+}
+
+void
+rg_recoverer_gone( rg_recoverer_t * r,
+                   uint64_t         serial ) {
+  pthread_mutex_lock( &r->lock );
+  if( serial!=r->serial ) {
+    if( r->queued<RG_RECOVERER_QUEUE ) r->queue[ r->queued++ ] = serial;
+    else r->dropped++;
+    pthread_cond_signal( &r->wake );
+  }
+  pthread_mutex_unlock( &r->lock );
+}
+
+uint64_t
+rg_recoverer_serial( rg_recoverer_t * r ) {
+  pthread_mutex_lock( &r->lock );
+  uint64_t s = r->serial;
+  pthread_mutex_unlock( &r->lock );
+  return s;
+}
+
+int
+rg_recoverer_idle( rg_recoverer_t * r ) {
+  pthread_mutex_lock( &r->lock );
+  int idle = !r->queued && !r->busy;
+  pthread_mutex_unlock( &r->lock );
+  return idle;
+}
+
+void
+rg_recoverer_delete_begin( rg_recoverer_t * r ) {
+  if( !r ) return;
+  pthread_mutex_lock( &r->lock );
+  r->stopping = 1;
+  pthread_cond_signal( &r->wake );
+  pthread_mutex_unlock( &r->lock );
+}
+
+int
+rg_recoverer_delete_done( rg_recoverer_t * r ) {
+  if( !r ) return 1;
+  pthread_mutex_lock( &r->lock );
+  int done = r->done;
+  pthread_mutex_unlock( &r->lock );
+  return done;
+}
+
+void
+rg_recoverer_delete_end( rg_recoverer_t * r ) {
+  if( !r ) return;
+  pthread_join( r->thread, NULL );
+  if( r->dropped ) rg_recoverer_say( r, "%lu departure(s) found the recovery queue full: left to the quiet check", r->dropped );
+  pthread_cond_destroy( &r->wake );
+  pthread_mutex_destroy( &r->lock );
+  free( r );
+}
