@@ -291,7 +291,7 @@ rg_alloc_batch( rg_groove_t * g,
     for( ; f && *got<n; f &= f - 1UL ) {
       uint64_t b = rg_lowest_bit( f ), idx = (uint64_t)__builtin_ctzl( b );
       err = rg_alloc_hdr( g, g->mem, sb, c, idx, rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag, !(h->owned & b) );
-      if( err ) return err;
+      if( err ) { *got = k0; return err; } /* none of this superblock's were claimed */
       h->owned |= b;
       bits |= b;
       obj_off[ (*got)++ ] = rg_groove_slot_off( sb, c, idx ) + rg_groove_obj_offset( align );
