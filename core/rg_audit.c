@@ -302,6 +302,23 @@ rg_audit_entry( rg_audit_t * a,
   if( !rg_sb_free_bits( e->free ) ) rg_audit_say( a, 1, "%s holds full superblock %#lx", where, sb );
 }
 
+/* rg_audit_in_place: a superblock an attached client holds in an
+   active slot sits in its own group's slot of the class, where a
+   recovery of the client looks for it (its record's cgroup). */
+
+static void
+rg_audit_in_place( rg_audit_t * a,
+                   uint64_t     sb,
+                   uint64_t     c,
+                   uint64_t     cg ) {
+  rg_audit_sb_t const * e = rg_audit_find( a, sb );
+  uint64_t m = e && e->c==c ? rg_sb_mark( e->free ) : 0UL;
+  if( !rg_audit_alive( a, m ) ) return;
+  uint64_t mine = a->recs[ m-1UL ].cgroup & (uint64_t)rg_groove_szc_cfg[ c ].cgroup_mask;
+  if( mine!=cg ) rg_audit_say( a, 1, "superblock at %#lx, held by client %lu, sits in group %lu's active slot of class %lu; "
+                               "its record says group %lu", sb, m-1UL, cg, c, mine );
+}
+
 /* rg_audit_aside: the chains of superblocks trims set aside.  An
    attached client has none when quiescent; one that is gone may have
    left one, whose links are its own. */
@@ -343,6 +360,7 @@ rg_audit_containers( rg_audit_t * a ) {
       }
       snprintf( where, sizeof(where), "active slot %lu/%lu", c, cg );
       if( s ) rg_audit_entry( a, s, c, where );
+      if( s ) rg_audit_in_place( a, s, c, cg );
       snprintf( where, sizeof(where), "inactive stack %lu/%lu", c, cg );
       uint64_t n = 0UL;
       for( uint64_t sb=rg_stk_off( w ); sb; n++ ) {
@@ -400,6 +418,12 @@ rg_audit_records( rg_audit_t * a ) {
       continue;
     }
     if( st!=RG_CLIENT_LIVE && st!=RG_CLIENT_RECOVERING ) { rg_audit_say( a, 1, "client record %lu has a bad state %#lx", i, r->state ); continue; }
+    /* a live record's state has no recoverer; a recovering one's names
+       a record index + 1 in 12 bits */
+    if( (r->state>>8) & (st==RG_CLIENT_LIVE ? 0xffffffUL : 0xfff000UL) )
+      rg_audit_say( a, 1, "client record %lu has reserved bits set in its state %#lx", i, r->state );
+    for( uint64_t k=0UL; k<sizeof(r->zero)/8UL; k++ )
+      if( r->zero[k] ) rg_audit_say( a, 1, "client record %lu: reserved word %lu is %#lx", i, k, r->zero[k] );
     int live = st==RG_CLIENT_LIVE && i + 1UL==g->me;
     if( st==RG_CLIENT_LIVE && i + 1UL!=g->me )
       live = (r->id_kind==RG_CONN_ID_SERVER && !a->server_gone) /* the server tells */ || (r->id_kind==RG_CONN_ID_PID && rg_proc_alive( r->id ));

@@ -65,6 +65,27 @@ rg_fix_free( rg_groove_t * g,
   }
 }
 
+/* rg_fix_bare_record frees record idx if it is live without an identity
+   and holds nothing: a join cut short between claiming the record and
+   writing who it is, or a leave between clearing it and letting it go.
+   Online recovery must leave such a record alone (its client may still
+   be writing); on a quiescent groove nobody is. */
+
+static int
+rg_fix_bare_record( rg_groove_t *          g,
+                    uint64_t               idx,
+                    rg_groove_recovery_t * rec ) {
+  static __thread rg_client_rec_t r;
+  uint64_t off = rg_groove_rec_off( g, idx ), any = 0UL, old;
+  int err = rg_mem_read( g->mem, off, &r, sizeof(r) );
+  if( err ) return err;
+  for( uint64_t k=1UL; k<sizeof(r)/8UL; k++ ) any |= ((uint64_t const *)&r)[k];
+  if( rg_rec_state( r.state )!=RG_CLIENT_LIVE || any ) return RG_SUCCESS;
+  if( (err = rg_mem_cas( g->mem, off, r.state, rg_rec_word( rg_rec_gen( r.state ), 0UL, RG_CLIENT_FREE ), &old )) ) return err;
+  if( old==r.state ) { rec->clients++; rg_say( rec, "freed client record %lu, taken by a join or left by a leave that did not finish", idx ); }
+  return RG_SUCCESS;
+}
+
 /* rg_drop_report lists the objects whose headers lie in [lo, hi), which
    salvage is about to drop. */
 
@@ -124,7 +145,8 @@ rg_recover_pass( rg_groove_t *          g,
     switch( x->kind ) {
     case RG_FIX_CLIENT: {
       int e = rg_groove_recover_client( g, x->a, 0, rec );
-      if( e && e!=RG_ERR_KEY && e!=RG_ERR_AGAIN ) err = e;
+      if( e==RG_ERR_AGAIN ) e = rg_fix_bare_record( g, x->a, rec );
+      if( e && e!=RG_ERR_KEY ) err = e;
       break;
     }
     case RG_FIX_FREE:

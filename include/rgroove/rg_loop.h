@@ -17,7 +17,9 @@
      a queue pair in error: every later request fails too.
    - Posted requests (rg_mem_post) execute in order when posted; their
      read data and atomic results are delivered by the wait, never
-     before, as on a network. */
+     before, as on a network.
+   - rg_loop_trace records what each request is, so that a test knows
+     which of them a failure can leave memory changed by. */
 
 #include "rg_transport.h"
 
@@ -36,6 +38,20 @@ int
 rg_loop_fault( rg_conn_t * conn,
                uint64_t    nth,
                int         mode );
+
+/* rg_loop_trace makes conn record what each request it issues from now
+   on is: kind[i] gets the RG_MEM_OP_* code of the request that
+   rg_loop_fault( conn, i+1, mode ) would have failed (0 for a fence), for
+   i below max; later requests are not recorded.  A test tells from it
+   which failures can leave memory in distinct states (only writes and
+   atomics change it).  kind NULL stops recording.  Returns RG_SUCCESS or
+   RG_ERR_INVAL (not a loop connection, max 0 with kind set).  kind must
+   outlive the recording. */
+
+int
+rg_loop_trace( rg_conn_t * conn,
+               uint8_t *   kind,
+               uint64_t    max );
 
 /* rg_loop_requests: requests conn has issued so far (0 if conn is not
    a loop connection).  rg_loop_broken: 1 once a request has failed. */

@@ -30,6 +30,8 @@ typedef struct {
   uint64_t           fault_at;     /* request number that fails (0: none) */
   int                fault_mode;
   int                broken;
+  uint8_t *          trace;        /* rg_loop_trace: kinds of the requests after trace_seq */
+  uint64_t           trace_seq, trace_max;
   uint64_t           ticket;       /* last ticket handed out */
   uint64_t           waited;       /* highest ticket a wait covered */
   uint64_t           failed;       /* first ticket that failed (0: none) */
@@ -51,8 +53,10 @@ static rg_mem_ops_t const rg_loop_ops;
 
 static int
 rg_loop_issue( rg_loop_t * l,
+               uint32_t    op,
                int *       fail ) {
   l->seq++;
+  if( l->trace && l->seq - l->trace_seq<=l->trace_max ) l->trace[ l->seq - l->trace_seq - 1UL ] = (uint8_t)op;
   *fail = l->broken;
   if( l->broken ) return 0;
   if( l->fault_at && l->seq==l->fault_at ) {
@@ -168,7 +172,7 @@ rg_loop_submit( rg_loop_t *          l,
     l->wr_out       += (uint64_t)wr;
     l->wr_bytes_out += wr ? req[i].sz : 0UL;
     uint64_t t = ++l->ticket, val = 0UL;
-    int fail, run = rg_loop_issue( l, &fail );
+    int fail, run = rg_loop_issue( l, req[i].op, &fail );
     if( run ) rg_loop_exec( l, &req[i], &val );
     if( fail && !l->failed ) l->failed = t;
     if( run && !fail ) {
@@ -351,6 +355,19 @@ rg_loop_fault( rg_conn_t * conn,
   if( mode!=RG_LOOP_FAULT_BEFORE && mode!=RG_LOOP_FAULT_AFTER ) return rg_err( RG_ERR_INVAL, "bad fault mode %d", mode );
   l->fault_at   = nth ? l->seq + nth : 0UL;
   l->fault_mode = mode;
+  return RG_SUCCESS;
+}
+
+int
+rg_loop_trace( rg_conn_t * conn,
+               uint8_t *   kind,
+               uint64_t    max ) {
+  rg_loop_t * l = rg_loop_of( conn );
+  if( !l ) return rg_err( RG_ERR_INVAL, "not a loop connection" );
+  if( kind && !max ) return rg_err( RG_ERR_INVAL, "a trace of 0 requests: give max, or NULL to stop" );
+  l->trace     = kind;
+  l->trace_seq = l->seq;
+  l->trace_max = kind ? max : 0UL;
   return RG_SUCCESS;
 }
 
