@@ -7,11 +7,16 @@
                      children it forks afterwards)
      shm:/NAME       a POSIX shared-memory object on this host
      file:PATH       a file, mapped shared (survives restarts)
-     verbs://HOST[:PORT]
+     verbs://HOST[:PORT][?device=NAME[:PORT]&gid=N]
                      a memory server (rgroove-server) reached over RDMA;
                      the admission token comes from RGROOVE_TOKEN or the
                      file RGROOVE_TOKEN_FILE names, the connect timeout
                      from RGROOVE_TIMEOUT_MS (default 5000)
+     ucx://HOST[:PORT]
+                     a memory server reached over UCX (rg_ucx.h)
+     loop:anon, loop:shm:/NAME, loop:file:PATH
+                     a local pool through the remote code path, counting
+                     and failing requests on demand (rg_loop.h: tests)
 
    Objects are named by global addresses (rg_base.h); where the pool is
    mapped in this process, rg_pool_laddr gives a pointer too.
@@ -41,7 +46,7 @@ rg_pool_create( char const * uri,
                 uint64_t     volume_max,
                 int *        opt_err );
 
-/* rg_pool_open attaches to an existing pool (shm:/, file: or verbs://) with
+/* rg_pool_open attaches to an existing pool (any URI above but anon) with
    concurrency-group hint cgroup_hint (use a different one per process
    or thread for the least contention).  Returns the handle or NULL with
    *opt_err set: RG_ERR_INVAL (bad URI, not an rgroove pool), RG_ERR_KEY
