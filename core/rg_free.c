@@ -240,7 +240,9 @@ rg_pend_done( rg_groove_t * g,
 }
 
 /* rg_pend_guess: the free word a CAS setting bits in sb should expect:
-   what the newest free in flight there left, else rg_slot_guess's. */
+   what the newest free in flight there left, else rg_slot_guess's (for
+   the held superblock a claim since that free was posted knows better:
+   its word came after the free's CAS). */
 
 static int
 rg_pend_guess( rg_groove_t * g,
@@ -250,9 +252,10 @@ rg_pend_guess( rg_groove_t * g,
                uint64_t      bits,
                uint64_t *    f ) {
   uint64_t newest = 0UL;
+  int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
   for( uint64_t k=0UL; k<RG_PEND_MAX; k++ ) {
     rg_pend_t const * e = &g->pend[k];
-    if( e->state==RG_PEND_CAS && e->sb==sb && e->ticket>newest ) { newest = e->ticket; *f = e->swp; }
+    if( e->state==RG_PEND_CAS && e->sb==sb && e->ticket>newest && !(held && g->held[ c ].claimed>=e->epoch) ) { newest = e->ticket; *f = e->swp; }
   }
   return newest ? RG_SUCCESS : rg_slot_guess( g, h, c, sb, bits, f );
 }
@@ -361,11 +364,12 @@ rg_free_begin( rg_groove_t * g ) {
 int
 rg_free_settle_before( rg_groove_t * g,
                        uint64_t      start ) {
-  for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
-    if( !g->pend[k].state || g->pend[k].epoch>=start ) continue;
-    int err = rg_pend_step( g, k );
-    if( err ) return err;
-  }
+  for( uint64_t state=RG_PEND_CAS; state>=RG_PEND_READ; state-- ) /* older CASes first: newer frees guess from them */
+    for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
+      if( g->pend[k].state!=state || g->pend[k].epoch>=start ) continue;
+      int err = rg_pend_step( g, k );
+      if( err ) return err;
+    }
   return RG_SUCCESS;
 }
 

@@ -89,8 +89,53 @@ unit_random_fini( rg_bench_worker_t * w ) {
   w->live = NULL;
 }
 
+/* unit_batch8: alloc_n and free_n of 8 objects of the row's size per
+   operation; unit_faa: one fetch-and-add on a word of the worker's own
+   object per operation (the raw atomic rate, beside ib_atomic_bw's). */
+
+static int
+unit_batch8_run( rg_bench_worker_t * w,
+                 uint64_t            n ) {
+  rg_gaddr_t a[ 8 ];
+  for( uint64_t i=0UL; i<n; i++ ) {
+    uint64_t got;
+    int err = rg_pool_alloc_n( w->pool, 0UL, w->size, 0UL, 8UL, a, &got );
+    if( !err ) err = rg_pool_free_n( w->pool, 8UL, a, NULL );
+    if( err ) return err;
+  }
+  return rg_pool_quiet( w->pool );
+}
+
+static int
+unit_faa_init( rg_bench_worker_t * w ) {
+  if( !(w->live = malloc( sizeof(uint64_t) )) ) return RG_ERR_FULL;
+  int err = rg_pool_alloc( w->pool, 64UL, 64UL, 0UL, w->live );
+  if( err ) { free( w->live ); w->live = NULL; }
+  return err;
+}
+
+static int
+unit_faa_run( rg_bench_worker_t * w,
+              uint64_t            n ) {
+  uint64_t old;
+  for( uint64_t i=0UL; i<n; i++ ) {
+    int err = rg_pool_faa( w->pool, w->live[0], 1UL, &old );
+    if( err ) return err;
+  }
+  return RG_SUCCESS;
+}
+
+static void
+unit_faa_fini( rg_bench_worker_t * w ) {
+  rg_pool_free( w->pool, w->live[0] );
+  free( w->live );
+  w->live = NULL;
+}
+
 static rg_bench_unit_t const unit_pairs  = { NULL, unit_pairs_run, NULL };
 static rg_bench_unit_t const unit_random = { unit_random_init, unit_random_run, unit_random_fini };
+static rg_bench_unit_t const unit_batch8 = { NULL, unit_batch8_run, NULL };
+static rg_bench_unit_t const unit_faa    = { unit_faa_init, unit_faa_run, unit_faa_fini };
 
 /* Steps of latency rows (rg_bench_lat.h) *******************************/
 
@@ -192,24 +237,88 @@ random_fini( rg_bench_lat_t * c ) {
   free( c->live );
 }
 
+/* step_batch: alloc_n of n 64 B objects, then free_n of them. */
+
+static int
+step_batch( rg_bench_lat_t * c,
+            uint64_t         n ) {
+  rg_gaddr_t a[ 64 ];
+  uint64_t got, r0 = rts( c->pool );
+  int err = rg_pool_alloc_n( c->pool, 0UL, 64UL, 0UL, n, a, &got );
+  if( err ) return err;
+  uint64_t r1 = rts( c->pool );
+  err = rg_pool_free_n( c->pool, n, a, NULL );
+  c->rt_alloc += r1 - r0;
+  c->rt_free  += rts( c->pool ) - r1;
+  return err;
+}
+
+static int step_batch1 ( rg_bench_lat_t * c ) { return step_batch( c,  1UL ); }
+static int step_batch8 ( rg_bench_lat_t * c ) { return step_batch( c,  8UL ); }
+static int step_batch64( rg_bench_lat_t * c ) { return step_batch( c, 64UL ); }
+
+/* step_pair_nbi: a 64 B alloc, then a free that does not wait. */
+
+static int
+step_pair_nbi( rg_bench_lat_t * c ) {
+  rg_gaddr_t a;
+  uint64_t r0 = rts( c->pool );
+  int err = rg_pool_alloc( c->pool, 0UL, 64UL, 0UL, &a );
+  if( err ) return err;
+  uint64_t r1 = rts( c->pool );
+  err = rg_pool_free_nbi( c->pool, a );
+  c->rt_alloc += r1 - r0;
+  c->rt_free  += rts( c->pool ) - r1;
+  return err;
+}
+
+/* step_write_nbi: 8 posted writes of 64 B into the row's object, then
+   a quiet that completes them. */
+
+static int
+write_nbi_init( rg_bench_lat_t * c ) {
+  memset( c->word, 0, sizeof(c->word) );
+  return rg_pool_alloc( c->pool, 64UL, 512UL, 0UL, &c->scratch );
+}
+
+static int
+step_write_nbi( rg_bench_lat_t * c ) {
+  static uint8_t buf[ 64 ];
+  for( uint64_t i=0UL; i<8UL; i++ ) {
+    int err = rg_pool_write_nbi( c->pool, c->scratch + 64UL*i, buf, sizeof(buf) );
+    if( err ) return err;
+  }
+  return rg_pool_quiet( c->pool );
+}
+
+static void
+quiet_fini( rg_bench_lat_t * c ) {
+  rg_pool_quiet( c->pool );
+}
+
 /* The rows *************************************************************/
 
-/* Latency rows of a --pool run, in order.  Batched calls (alloc_n /
-   free_n with n = 1, 8, 64, non-blocking frees and writes) go here, a
-   line each: op, bytes (NULL: a row per --sizes entry), size, split. */
+/* Latency rows of a --pool run, in order, a line each: op, bytes
+   (NULL: a row per --sizes entry), size, split.  A batch row's step is
+   one alloc_n and one free_n of n objects ("64x8": n 8 of 64 B). */
 
 static rg_bench_lat_desc_t const lat_rows[] = {
-  { "cas",        "8",       8UL,  0, scratch_init, step_cas,       scratch_fini },
-  { "faa",        "8",       8UL,  0, scratch_init, step_faa,       scratch_fini },
-  { "read",       "24",      24UL, 0, scratch_init, step_read,      scratch_fini },
-  { "write+cas",  "16+8",    24UL, 0, scratch_init, step_write_cas, scratch_fini },
-  { "alloc+free", NULL,      0UL,  1, NULL,         step_pair,      NULL         },
-  { "random",     "16-8192", 0UL,  1, random_init,  step_random,    random_fini  },
+  { "cas",            "8",       8UL,  0, scratch_init,   step_cas,       scratch_fini },
+  { "faa",            "8",       8UL,  0, scratch_init,   step_faa,       scratch_fini },
+  { "read",           "24",      24UL, 0, scratch_init,   step_read,      scratch_fini },
+  { "write+cas",      "16+8",    24UL, 0, scratch_init,   step_write_cas, scratch_fini },
+  { "alloc+free",     NULL,      0UL,  1, NULL,           step_pair,      NULL         },
+  { "alloc+free_nbi", "64",      64UL, 1, NULL,           step_pair_nbi,  quiet_fini   },
+  { "alloc_n+free_n", "64x1",    64UL, 1, NULL,           step_batch1,    quiet_fini   },
+  { "alloc_n+free_n", "64x8",    64UL, 1, NULL,           step_batch8,    quiet_fini   },
+  { "alloc_n+free_n", "64x64",   64UL, 1, NULL,           step_batch64,   quiet_fini   },
+  { "write_nbi+quiet","64x8",    64UL, 0, write_nbi_init, step_write_nbi, scratch_fini },
+  { "random",         "16-8192", 0UL,  1, random_init,    step_random,    random_fini  },
 };
 
 /* Rate rows of a --pool run: each for 1..--workers threads, a
-   connection each.  Atomics per second beside perftest's ib_atomic_bw
-   (a unit of FAAs on a scratch word per worker) goes here. */
+   connection each: raw fetch-and-adds (the atomics per second to set
+   beside perftest's ib_atomic_bw), alloc+free pairs, and batches of 8. */
 
 typedef struct {
   char const *            op;
@@ -219,7 +328,9 @@ typedef struct {
 } rate_desc_t;
 
 static rate_desc_t const remote_rate_rows[] = {
-  { "alloc+free", "64", 64UL, &unit_pairs },
+  { "faa",            "8",    8UL,  &unit_faa    },
+  { "alloc+free",     "64",   64UL, &unit_pairs  },
+  { "alloc_n+free_n", "64x8", 64UL, &unit_batch8 },
 };
 
 /* Rate rows of the local table: each for every --sizes entry (fixed)
@@ -277,7 +388,14 @@ rate_row( run_t *              run,
   if( err ) return err;
   if( vs ) row->vs_malloc = row->t_typical/vs->t_typical;
   else if( !pool && run->o->malloc_rows ) row->vs_malloc = 1.0;
-  return rg_bench_out_row( run->out, row );
+  err = rg_bench_out_row( run->out, row );
+  if( !err && row->counted && row->ops && row->ops_per_s>0.0 ) { /* what the adapter was asked for */
+    double secs = (double)row->ops/row->ops_per_s;
+    rg_bench_out_note( run->out, "%s %s B, %lu thread(s): %.0f atomics/s (CAS and FAA), %.3f CAS retries per operation",
+                       row->op, row->bytes, workers, (double)(row->sum.cas + row->sum.faa)/secs,
+                       (double)row->sum.cas_failed/(double)row->ops );
+  }
+  return err;
 }
 
 static int
@@ -323,7 +441,14 @@ lat_row( run_t *                     run,
     if( run->cas_typical>0.0 && row.t_typical/run->cas_typical>run->worst_ratio ) run->worst_ratio = row.t_typical/run->cas_typical;
     if( row.rt_alloc + row.rt_free>run->worst_rt ) run->worst_rt = row.rt_alloc + row.rt_free;
   }
-  return rg_bench_out_row( run->out, &row );
+  err = rg_bench_out_row( run->out, &row );
+  char const * x = strchr( bytes, 'x' );
+  if( !err && x && row.counted && !strcmp( d->op, "alloc_n+free_n" ) ) {
+    double n = strtod( x + 1, NULL );
+    rg_bench_out_note( run->out, "alloc_n+free_n of %.0f: %.3f round trips per object (alloc %.3f, free %.3f), %.2f us per object",
+                       n, (row.rt_alloc + row.rt_free)/n, row.rt_alloc/n, row.rt_free/n, row.t_typical/n );
+  }
+  return err;
 }
 
 static int
@@ -377,10 +502,13 @@ usage( FILE * f ) {
     "local shm pool with 1 thread, N threads and N processes, beside glibc malloc.\n"
     "With --pool URI (verbs://HOST[:PORT], ucx://HOST[:PORT], loop:anon, ...):\n"
     "latency rows on one connection (CAS, FAA, a 24-byte read, a posted write and\n"
-    "a CAS, alloc+free per size, a random step over %lu live objects; perftest's\n"
-    "columns with 99%% and 99.9%%), round trips per alloc, per free and per step,\n"
-    "then alloc+free throughput with 1..N threads.  anon and loop:anon pools are\n"
-    "created for the run; others are opened.\n"
+    "a CAS, alloc+free per size, alloc + a non-blocking free, alloc_n+free_n of 1,\n"
+    "8 and 64 objects, 8 non-blocking writes and a quiet, a random step over %lu\n"
+    "live objects; perftest's columns with 99%% and 99.9%%), round trips per alloc,\n"
+    "per free, per step and per object of a batch, then throughput with 1..N\n"
+    "threads of raw FAAs (atomics/s, to set beside ib_atomic_bw), alloc+free pairs\n"
+    "and batches of 8, with the atomics/s and CAS retries each asked for.  anon and\n"
+    "loop:anon pools are created for the run; others are opened.\n"
     "\n"
     "Output: a '#' setup block, a header line ('#op ...') and one line per row,\n"
     "each printed as it completes; progress lines go to stderr.\n"
