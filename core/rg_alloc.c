@@ -316,6 +316,36 @@ rg_groove_alloc_n( rg_groove_t * g,
   align = align ? align : RG_GROOVE_ALIGN_DEFAULT;
   uint64_t footprint;
   if( (err = rg_alloc_check( align, sz, &footprint )) ) return err;
+  /* The fast path, as rg_groove_alloc's: mapped memory, the held
+     superblock of a small class, slots known free and owned, not its
+     last: every header stored, then one fetch-and-add claims them all. */
+  uint64_t blocks = footprint>>9;
+  if( blocks<=RG_GROOVE_SMALL_BLOCKS && rg_mem_is_mapped( g->mem ) ) {
+    uint64_t    c = rg_groove_szc_small[ blocks-1UL ];
+    rg_held_t * h = &g->held[ c ];
+    uint64_t    f = h->sb ? h->free : 0UL, bits = 0UL;
+    rg_mem_t const m = *g->mem;
+    uint64_t hdr = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, 0UL, c, align, sz ), add = rg_groove_obj_offset( align );
+    for( ; (f & (f - 1UL)) && *got<n; f &= f - 1UL ) { /* while two are left: never its last */
+      uint64_t b = rg_lowest_bit( f ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( h->sb, c, idx );
+      if( !(h->owned & b) ) break; /* its owner entry to write: the general path */
+      uint64_t w[2] = { hdr | (idx<<16), tag };
+      rg_mem_write_words( &m, obj, w, 2UL );
+      bits |= b;
+      obj_off[ (*got)++ ] = obj + add;
+    }
+    if( bits ) {
+      uint64_t old;
+      rg_mem_faa( &m, h->sb + RG_SB_FREE_OFF, 0UL - bits, &old );
+      if( RG_PARANOID && RG_UNLIKELY( (old & bits)!=bits ) ) {
+        *got = 0UL;
+        return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed %#lx from free word %#lx", c, h->sb, bits, old );
+      }
+      h->free    = rg_sb_free_bits( old ) & ~bits;
+      h->claimed = g->epoch;
+      if( *got==n ) return RG_SUCCESS;
+    }
+  }
   uint64_t start = rg_free_begin( g );
   if( !(err = rg_alloc_batch( g, footprint, align, sz, tag, n, obj_off, got )) ) err = rg_free_settle_before( g, start );
   return err;

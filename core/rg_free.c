@@ -634,6 +634,88 @@ rg_free_n_chunk( rg_groove_t *    g,
   return RG_SUCCESS;
 }
 
+/* rg_free_n_mapped: rg_free_n_chunk on memory without round trips:
+   nothing to read together, so no sort either: a run of objects of one
+   superblock in the caller's order is one group (a batch from alloc_n
+   is one run per superblock); a bit already in the run is a second free
+   of one object in the batch. */
+
+static int
+rg_free_n_mapped( rg_groove_t *    g,
+                  uint64_t         n,
+                  uint64_t const * obj_off,
+                  int *            res ) {
+  rg_fobj_t o[ RG_FREE_N_CHUNK ];
+  uint64_t  cnt = 0UL, run_bits = 0UL;
+  for( uint64_t i=0UL; i<=n; i++ ) {
+    uint64_t h = 0UL, hdr = 0UL, c = 0UL, idx = 0UL, bits = 0UL, dead = 0UL, sb = 0UL;
+    int e = RG_SUCCESS;
+    if( i<n ) {
+      e = rg_obj_find( g, g->mem, obj_off[i], &h, &hdr, &c, &idx );
+      if( !e ) e = rg_slot_bits( g, h, c, idx, &bits, &dead );
+      sb = e ? 0UL : rg_groove_sb_hdr_off( h, c, idx );
+      if( !e && cnt && sb==o[0].sb && (run_bits & bits) ) e = rg_err( RG_ERR_INVAL, "free of %#lx: twice in one batch (double free)", obj_off[i] );
+      res[i] = e;
+      if( e ) continue;
+    }
+    if( cnt && (i==n || sb!=o[0].sb) ) { /* the run ends: its group */
+      int err = rg_free_n_group( g, o, cnt );
+      if( err ) return err;
+      for( uint64_t q=0UL; q<cnt; q++ ) res[ o[q].i ] = o[q].err;
+      cnt = 0UL;
+      run_bits = 0UL;
+    }
+    if( i==n ) break;
+    rg_fobj_t * x = &o[ cnt++ ];
+    x->off = obj_off[i]; x->h = h; x->i = i; x->sb = sb; x->c = c; x->bits = bits; x->dead = dead; x->err = RG_SUCCESS;
+    run_bits |= bits;
+  }
+  return RG_SUCCESS;
+}
+
+/* rg_free_n_held: the fast path of rg_groove_free_n, as rg_groove_free's:
+   on mapped memory, when every object is live in the superblock its
+   join holds for its class (as after an alloc_n), all are validated
+   first, then their dead headers go out and one CAS per class sets its
+   bits (a CAS that finds others' frees meanwhile retries from what it
+   found).  0 when the batch is not such (nothing changed). */
+
+static int
+rg_free_n_held( rg_groove_t *    g,
+                uint64_t         n,
+                uint64_t const * obj_off,
+                int *            err,
+                int *            ret ) {
+  uint64_t bits[ RG_GROOVE_HELD_SZC_CNT ] = {0}, used = 0UL;
+  uint8_t  cls[ RG_FREE_N_CHUNK ], slot[ RG_FREE_N_CHUNK ];
+  rg_mem_t const m = *g->mem;
+  for( uint64_t i=0UL; i<n; i++ ) {
+    uint64_t h, hb, c, idx;
+    if( rg_obj_find( g, &m, obj_off[i], &h, &hb, &c, &idx ) || c>=RG_GROOVE_HELD_SZC_CNT ) return 0;
+    uint64_t b = 1UL<<idx;
+    if( rg_groove_sb_hdr_off( h, c, idx )!=g->held[ c ].sb || ((g->held[ c ].free | bits[c]) & b) ) return 0;
+    bits[c] |= b;
+    used |= 1UL<<c;
+    cls[i] = (uint8_t)c;
+    slot[i] = (uint8_t)idx;
+  }
+  for( uint64_t i=0UL; i<n; i++ ) rg_mem_store( &m, rg_groove_obj_hdr_off( obj_off[i] ), g->dead );
+  *ret = RG_SUCCESS;
+  if( err ) for( uint64_t i=0UL; i<n; i++ ) err[i] = RG_SUCCESS;
+  for( ; used; used &= used - 1UL ) {
+    uint64_t c = (uint64_t)__builtin_ctzl( used ), sb = g->held[ c ].sb, f = g->held[ c ].free | g->mark, swp, dup;
+    int e;
+    while( (e = rg_bits_set( g, sb, c, bits[c], &f, &swp, &dup ))==RG_ERR_INVAL ) { /* another join freed some meanwhile */
+      for( uint64_t i=0UL; err && i<n; i++ ) if( cls[i]==c && ((dup>>slot[i]) & 1UL) ) err[i] = e;
+      if( !*ret ) *ret = e;
+      if( !(bits[c] &= ~dup) ) break;
+    }
+    if( e && e!=RG_ERR_INVAL ) { *ret = e; return 1; }
+    if( !e ) g->held[ c ].free = rg_sb_free_bits( swp );
+  }
+  return 1;
+}
+
 int
 rg_groove_free_n( rg_groove_t *    g,
                   uint64_t         n,
@@ -642,10 +724,12 @@ rg_groove_free_n( rg_groove_t *    g,
   if( !g || (n && !obj_off) ) return rg_err( RG_ERR_INVAL, "NULL argument" );
   int e = n ? rg_groove_writable( g ) : RG_SUCCESS;
   if( e ) return e;
+  if( rg_mem_is_mapped( g->mem ) && n<=RG_FREE_N_CHUNK && rg_free_n_held( g, n, obj_off, err, &e ) ) return e;
   int first = RG_SUCCESS, res[ RG_FREE_N_CHUNK ];
   for( uint64_t k=0UL; k<n; k+=RG_FREE_N_CHUNK ) {
     uint64_t m = n - k < RG_FREE_N_CHUNK ? n - k : RG_FREE_N_CHUNK;
-    if( (e = rg_free_n_chunk( g, m, obj_off + k, res )) ) return e;
+    e = rg_mem_round_trips( g->mem ) ? rg_free_n_chunk( g, m, obj_off + k, res ) : rg_free_n_mapped( g, m, obj_off + k, res );
+    if( e ) return e;
     for( uint64_t i=0UL; i<m; i++ ) {
       if( err ) err[ k + i ] = res[i];
       if( res[i] && !first ) first = res[i];

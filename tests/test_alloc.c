@@ -515,16 +515,21 @@ test_batches( void ) {
         CU_ASSERT_EQUAL( obj[i] & 15UL, 0UL );
         for( uint64_t j=0UL; j<i; j++ ) CU_ASSERT_NOT_EQUAL( obj[i], obj[j] );
       }
-      /* the bad ones among the good ones */
-      obj[ n ] = obj[0] + 16UL;       /* inside the first object */
-      obj[ n+1UL ] = 1UL<<62;         /* outside the volumes */
-      obj[ n+2UL ] = obj[ n-1UL ];    /* the last one twice */
+      /* the first half alone (all good: the fast path where it applies) */
+      uint64_t half = n/2UL;
       memset( err, 0x55, sizeof(err) );
-      CU_ASSERT_EQUAL( rg_groove_free_n( g, n + 3UL, obj, err ), RG_ERR_INVAL );
-      for( uint64_t i=0UL; i<n; i++ ) CU_ASSERT_EQUAL( err[i], RG_SUCCESS );
-      CU_ASSERT_EQUAL( err[ n ], RG_ERR_INVAL );
-      CU_ASSERT_EQUAL( err[ n+1UL ], RG_ERR_INVAL );
-      CU_ASSERT_EQUAL( err[ n+2UL ], RG_ERR_INVAL );
+      CU_ASSERT_EQUAL( rg_groove_free_n( g, half, obj, err ), RG_SUCCESS );
+      for( uint64_t i=0UL; i<half; i++ ) CU_ASSERT_EQUAL( err[i], RG_SUCCESS );
+      /* the rest, with bad ones among them */
+      uint64_t * rest = obj + half, m = n - half;
+      rest[ m ] = rest[0] + 16UL;     /* inside an object */
+      rest[ m+1UL ] = 1UL<<62;        /* outside the volumes */
+      rest[ m+2UL ] = rest[ m-1UL ];  /* the last one twice */
+      rest[ m+3UL ] = half ? obj[0] : rest[0] + 32UL; /* one freed by the first half */
+      memset( err, 0x55, sizeof(err) );
+      CU_ASSERT_EQUAL( rg_groove_free_n( g, m + 4UL, rest, err ), RG_ERR_INVAL );
+      for( uint64_t i=0UL; i<m; i++ ) CU_ASSERT_EQUAL( err[i], RG_SUCCESS );
+      for( uint64_t i=m; i<m + 4UL; i++ ) CU_ASSERT_EQUAL( err[i], RG_ERR_INVAL );
       CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
       rg_groove_usage_t u;
       CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
