@@ -210,8 +210,11 @@ rg_sb_acquire_any( rg_groove_t * g,
     err = rg_stk_pop_marked( g, rg_groove_inactive_off( g, c ), c, sb, free_word );
     if( !err && !*sb ) err = rg_sb_find( g, c, sb, free_word );
     if( !err ) {
+      /* a class a join holds: held out of every container, so that the
+         claim of its last slot is one atomic, not one more to take it out
+         of the active slot; another class's goes into the slot if empty */
       int in = 0;
-      if( (err = rg_slot_put( g, w, *sb, &in )) ) return err;
+      if( c>=RG_GROOVE_HELD_SZC_CNT && (err = rg_slot_put( g, w, *sb, &in )) ) return err;
       *slot = in ? w : 0UL;
       return RG_SUCCESS;
     }
@@ -268,7 +271,8 @@ rg_sb_release_from( rg_groove_t * g,
     if( !slot ) { /* into a container while still held, then let go */
       int in = 0;
       uint64_t w = rg_groove_active_off( g, c );
-      if( (err = rg_slot_put( g, w, sb, &in )) ) return err;
+      int mine = c<RG_GROOVE_HELD_SZC_CNT && g->held[ c ].sb && g->held[ c ].slot==w; /* the slot holds its own: no try */
+      if( !mine && (err = rg_slot_put( g, w, sb, &in )) ) return err;
       if( in ) slot = w;
       else if( (err = rg_stk_push_marked( g, rg_groove_inactive_off( g, c ), sb )) ) return err;
     }
@@ -326,12 +330,7 @@ rg_sb_revived( rg_groove_t * g,
                uint64_t      sb,
                uint64_t      free_word ) {
   if( g->credit[ c ]<RG_GROOVE_CREDIT_MAX ) g->credit[ c ]++;
-  if( c<RG_GROOVE_HELD_SZC_CNT && !g->held[ c ].sb ) {
-    int in = 0;
-    uint64_t w = rg_groove_active_off( g, c );
-    int err = rg_slot_put( g, w, sb, &in );
-    return err ? err : rg_sb_hold( g, c, sb, free_word, in ? w : 0UL );
-  }
+  if( c<RG_GROOVE_HELD_SZC_CNT && !g->held[ c ].sb ) return rg_sb_hold( g, c, sb, free_word, 0UL ); /* held out, as rg_sb_acquire's */
   return rg_sb_release_from( g, c, sb, 0UL, free_word );
 }
 

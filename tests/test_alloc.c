@@ -240,13 +240,14 @@ test_corruption_detected( void ) {
   uint64_t h  = rg_groove_obj_hdr_off( a );
   uint64_t sb = rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( peek( h ) ) );
   uint64_t saved_free = peek( sb + RG_SB_FREE_OFF );
-  CU_ASSERT_EQUAL( peek( rg_groove_active_off( g, 0UL ) ), sb );                       /* held where it sits */
+  CU_ASSERT_EQUAL( g->held[ 0 ].sb, sb );                                              /* held, */
+  CU_ASSERT_EQUAL( g->held[ 0 ].slot, 0UL );                                           /* out of every container */
   CU_ASSERT_EQUAL( saved_free>>RG_SB_MARK_SHIFT, (uint64_t)rg_groove_client( g ) + 1UL ); /* marked as g's */
   poke( sb + RG_SB_FREE_OFF, saved_free | (1UL<<50) );                               /* bit beyond obj_cnt */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
   poke( sb + RG_SB_FREE_OFF, 1UL );                                                   /* its mark gone, one slot free */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
-  poke( sb + RG_SB_FREE_OFF, 0UL );                                                   /* full, yet in a slot */
+  poke( sb + RG_SB_FREE_OFF, 0UL );                                                   /* full, yet named as held */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_CORRUPT );
   poke( sb + RG_SB_FREE_OFF, saved_free );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
@@ -427,7 +428,8 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj[0] ), RG_SUCCESS );
   uint64_t sb = g->held[ 0 ].sb;
   CU_ASSERT_FATAL( sb!=0UL );
-  CU_ASSERT_EQUAL( peek( slot ), sb );                           /* held where it sits, */
+  CU_ASSERT_EQUAL( g->held[ 0 ].slot, 0UL );                     /* held out of every container */
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );                          /* (its last claim is then one atomic), */
   CU_ASSERT_EQUAL( mark_of( sb ), me_of( g ) );                  /* marked as g's */
   CU_ASSERT_EQUAL( g->held[ 0 ].free, peek( sb + RG_SB_FREE_OFF ) & RG_SB_FREE_MASK );
 
@@ -438,7 +440,7 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
   uint64_t hsb = h->held[ 0 ].sb;
   CU_ASSERT( hsb!=0UL && hsb!=sb );                              /* a superblock of its own, */
-  CU_ASSERT_EQUAL( h->held[ 0 ].slot, 0UL );                     /* held out: the slot is g's */
+  CU_ASSERT_EQUAL( h->held[ 0 ].slot, 0UL );                     /* held out too */
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj[1] ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( h, obj[0] ), RG_SUCCESS );   /* a free into g's held superblock */
   CU_ASSERT_EQUAL( rg_groove_free( g, y ), RG_SUCCESS );        /* and into h's */
