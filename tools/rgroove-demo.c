@@ -188,6 +188,30 @@ supervise( char const *      uri,
   return 0;
 }
 
+/* check_pool verifies the pool the workers left, reports its usage, then
+   trims: the frees left empty superblocks deep in the inactive stacks (kept
+   for reuse) and a trim hands them all back to their volume.  Returns
+   non-zero on a failure (printed). */
+
+static int
+check_pool( rg_pool_t *         pool,
+            rg_groove_usage_t * u ) {
+  int err = rg_pool_verify( pool );
+  printf( "verify: %s%s%s\n", rg_strerror( err ), err ? ": " : "", err ? rg_errmsg() : "" );
+  if( err ) return 1;
+  uint64_t trimmed = 0UL;
+  char const * step = "usage";
+  err = rg_pool_usage( pool, u );
+  if( !err ) printf( "usage: %lu live objects, %lu superblocks, %lu volume(s) in use, %lu empty\n",
+                     u->objects, u->superblocks, u->volumes_in_use, u->volumes_empty );
+  if( !err ) { step = "trim"; err = rg_pool_trim( pool, &trimmed ); }
+  if( !err ) { step = "usage"; err = rg_pool_usage( pool, u ); }
+  if( err ) { printf( "%s: %s: %s\n", step, rg_strerror( err ), rg_errmsg() ); return 1; }
+  printf( "after trim (%lu empty superblocks taken out of the stacks): %lu live objects, %lu superblocks, %lu volume(s) in use\n",
+          trimmed, u->objects, u->superblocks, u->volumes_in_use );
+  return 0;
+}
+
 int
 main( int     argc,
       char ** argv ) {
@@ -248,14 +272,10 @@ main( int     argc,
   }
 
   rg_pool_free( pool, mailbox );
-  err = failed ? RG_SUCCESS : rg_pool_verify( pool );
-  if( !failed ) printf( "verify: %s%s%s\n", rg_strerror( err ), err ? ": " : "", err ? rg_errmsg() : "" );
   rg_groove_usage_t u = { 0 };
-  if( !failed && !err ) err = rg_pool_usage( pool, &u );
-  if( !failed && !err ) printf( "usage: %lu live objects, %lu superblocks, %lu volume(s) in use, %lu empty\n",
-                                u.objects, u.superblocks, u.volumes_in_use, u.volumes_empty );
+  if( !failed ) failed = check_pool( pool, &u );
   rg_pool_close( pool );
-  int ok = !failed && !err && !u.objects;
+  int ok = !failed && !u.objects && !u.volumes_in_use;
   printf( "%s\n", ok ? "demo: OK" : "demo: FAILED" );
   return ok ? 0 : 1;
 }
