@@ -4,11 +4,11 @@
    tcp).  Callbacks only take note; poll acts on what they noted. */
 
 #include "rg_ucx_private.h"
+#include "transport/rg_serve_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,19 +68,6 @@ struct rg_ucx_server {
   rg_serve_event_fn_t event;
   void *              event_ctx;
 };
-
-static void
-rg_ucx_log( rg_ucx_server_t * s,
-            char const *      fmt,
-            ... ) {
-  char line[ 256 ];
-  va_list ap;
-  va_start( ap, fmt );
-  vsnprintf( line, sizeof(line), fmt, ap );
-  va_end( ap );
-  if( s->log ) s->log( s->log_ctx, line );
-  else         fprintf( stderr, "%s\n", line );
-}
 
 /* Callbacks: they note, poll acts. ***********************************/
 
@@ -143,7 +130,7 @@ rg_ucx_peer_drop( rg_ucx_server_t * s,
   rg_ucx_wait( s->w.worker, ucp_ep_close_nbx( p->ep, &cp ), 1000 );
   if( p->state==RG_UCX_PEER_ADMITTED ) {
     __atomic_sub_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE );
-    rg_ucx_log( s, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
+    rg_serve_log( s->log, s->log_ctx, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
     if( s->event ) s->event( s->event_ctx, RG_SERVE_DISCONNECT, p->serial, p->name ); /* its endpoint is closed: it can do nothing more */
   }
   free( p->answer );
@@ -154,7 +141,7 @@ static void
 rg_ucx_peer_new( rg_ucx_server_t *  s,
                  ucp_conn_request_h req ) {
   rg_ucx_peer_t * p = calloc( 1, sizeof(rg_ucx_peer_t) );
-  if( !p ) { ucp_listener_reject( s->listener, req ); rg_ucx_log( s, "rejected a client: out of memory" ); return; }
+  if( !p ) { ucp_listener_reject( s->listener, req ); rg_serve_log( s->log, s->log_ctx, "rejected a client: out of memory" ); return; }
   p->s = s;
   snprintf( p->name, sizeof(p->name), "?" );
   ucp_conn_request_attr_t qa = { .field_mask = UCP_CONN_REQUEST_ATTR_FIELD_CLIENT_ADDR };
@@ -172,7 +159,7 @@ rg_ucx_peer_new( rg_ucx_server_t *  s,
   };
   ucs_status_t st = ucp_ep_create( s->w.worker, &ep, &p->ep );
   if( st!=UCS_OK ) {
-    rg_ucx_log( s, "rejected a client (%s): cannot make its endpoint: %s", p->name, ucs_status_string( st ) );
+    rg_serve_log( s->log, s->log_ctx, "rejected a client (%s): cannot make its endpoint: %s", p->name, ucs_status_string( st ) );
     free( p );
     return;
   }
@@ -211,7 +198,7 @@ rg_ucx_peer_answer( rg_ucx_server_t * s,
                     rg_ucx_peer_t *   p ) {
   p->hello = 0;
   rg_ucx_answer_t * a = calloc( 1, sizeof(rg_ucx_answer_t) + s->rkey_sz );
-  if( !a ) { rg_ucx_log( s, "rejected a client (%s): out of memory", p->name ); rg_ucx_peer_drop( s, p, "dropped" ); return; }
+  if( !a ) { rg_serve_log( s->log, s->log_ctx, "rejected a client (%s): out of memory", p->name ); rg_ucx_peer_drop( s, p, "dropped" ); return; }
   a->magic   = RG_UCX_MAGIC;
   a->version = RG_UCX_PROTO_VERSION;
   a->err     = rg_ucx_peer_check( s, p, a->reason, sizeof(a->reason) );
@@ -220,7 +207,7 @@ rg_ucx_peer_answer( rg_ucx_server_t * s,
   uint64_t sz = sizeof(*a);
   if( a->err ) {
     p->state = RG_UCX_PEER_REFUSED;
-    rg_ucx_log( s, "rejected a client (%s): %s", p->name, a->reason );
+    rg_serve_log( s->log, s->log_ctx, "rejected a client (%s): %s", p->name, a->reason );
   } else {
     p->state   = RG_UCX_PEER_ADMITTED;
     p->serial  = ++s->serial;
@@ -233,13 +220,13 @@ rg_ucx_peer_answer( rg_ucx_server_t * s,
     memcpy( a->rkey, s->rkey, s->rkey_sz );
     sz += s->rkey_sz;
     uint64_t cnt = __atomic_add_fetch( &s->peer_cnt, 1UL, __ATOMIC_RELEASE ); /* from here on it may use the pool */
-    rg_ucx_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, cnt );
+    rg_serve_log( s->log, s->log_ctx, "client %lu (%s) connected; %lu connected", p->serial, p->name, cnt );
     if( s->event ) s->event( s->event_ctx, RG_SERVE_CONNECT, p->serial, p->name );
   }
   ucp_request_param_t rp = { .op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS, .flags = UCP_AM_SEND_FLAG_EAGER };
   p->send = ucp_am_send_nbx( p->ep, RG_UCX_AM_ANSWER, NULL, 0UL, a, sz, &rp );
   if( UCS_PTR_IS_ERR( p->send ) ) {
-    rg_ucx_log( s, "could not answer a client (%s): %s", p->name, ucs_status_string( UCS_PTR_STATUS( p->send ) ) );
+    rg_serve_log( s->log, s->log_ctx, "could not answer a client (%s): %s", p->name, ucs_status_string( UCS_PTR_STATUS( p->send ) ) );
     p->send = NULL;
     rg_ucx_peer_drop( s, p, "could not be answered" );
   }
@@ -269,7 +256,7 @@ rg_ucx_server_work( rg_ucx_server_t * s ) {
       rg_ucx_peer_answer( s, p );
     } else if( p->state!=RG_UCX_PEER_ADMITTED && now - p->since_ms>RG_UCX_HELLO_MS ) {
       did = 1;
-      rg_ucx_log( s, "closed a connection (%s): %s within %d s", p->name,
+      rg_serve_log( s->log, s->log_ctx, "closed a connection (%s): %s within %d s", p->name,
                   p->state==RG_UCX_PEER_NEW ? "no hello" : "still open after its refusal", RG_UCX_HELLO_MS/1000 );
       rg_ucx_peer_drop( s, p, "closed" );
     }

@@ -2,10 +2,10 @@
    handshake it does nothing per operation: clients work one-sidedly. */
 
 #include "rg_verbs_private.h"
+#include "transport/rg_serve_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,19 +43,6 @@ struct rg_verbs_server {
   rg_serve_event_fn_t         event;
   void *                      event_ctx;
 };
-
-static void
-rg_verbs_log( rg_verbs_server_t * s,
-              char const *        fmt,
-              ... ) {
-  char line[ 256 ];
-  va_list ap;
-  va_start( ap, fmt );
-  vsnprintf( line, sizeof(line), fmt, ap );
-  va_end( ap );
-  if( s->log ) s->log( s->log_ctx, line );
-  else         fprintf( stderr, "%s\n", line );
-}
 
 /* rg_verbs_server_register: register the region with the device that
    first connects (a wildcard listener learns its device only then). */
@@ -154,7 +141,7 @@ rg_verbs_server_listen( rg_verbs_server_t *     s,
     rg_verbs_port_t p;
     char const * dev = ibv_get_device_name( s->listen_id->verbs->device );
     if( rg_verbs_port_query( dev, s->listen_id->port_num, -1, &p ) ) p.netdev[0] = '\0';
-    rg_verbs_log( s, "listening on %s:%u, RDMA device %s port %u (%s)", addr, ntohs( rdma_get_src_port( s->listen_id ) ),
+    rg_serve_log( s->log, s->log_ctx, "listening on %s:%u, RDMA device %s port %u (%s)", addr, ntohs( rdma_get_src_port( s->listen_id ) ),
                   dev, s->listen_id->port_num, p.netdev[0] ? p.netdev : "interface unknown" );
   }
   return RG_SUCCESS;
@@ -209,7 +196,7 @@ rg_verbs_reject( rg_verbs_server_t * s,
   rg_verbs_rej_t rej = { .magic = RG_VERBS_MAGIC, .err = err };
   snprintf( rej.reason, sizeof(rej.reason), "%s", why );
   rdma_reject( id, &rej, sizeof(rej) );
-  rg_verbs_log( s, "rejected a client: %s", why );
+  rg_serve_log( s->log, s->log_ctx, "rejected a client: %s", why );
 }
 
 static void
@@ -272,7 +259,7 @@ rg_verbs_admit( rg_verbs_server_t *          s,
     .initiator_depth = 0, .rnr_retry_count = 7,
   };
   if( rdma_accept( id, &cp ) ) {
-    rg_verbs_log( s, "accept failed: %s", strerror( errno ) );
+    rg_serve_log( s->log, s->log_ctx, "accept failed: %s", strerror( errno ) );
     rdma_destroy_qp( id );
     free( p );
     return 1;
@@ -296,7 +283,7 @@ rg_verbs_drop( rg_verbs_server_t * s,
     if( *pp!=p ) continue;
     *pp = p->next;
     s->peer_cnt--;
-    rg_verbs_log( s, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
+    rg_serve_log( s->log, s->log_ctx, "client %lu (%s) %s; %lu connected", p->serial, p->name, why, s->peer_cnt );
     rdma_destroy_qp( p->id );
     rdma_destroy_id( p->id );
     if( s->event ) s->event( s->event_ctx, RG_SERVE_DISCONNECT, p->serial, p->name ); /* its queue pair is gone: it can do nothing more */
@@ -324,7 +311,7 @@ rg_verbs_server_poll( rg_verbs_server_t * s,
     rdma_ack_cm_event( ev );
     if( p ) {
       p->established = 1;
-      rg_verbs_log( s, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
+      rg_serve_log( s->log, s->log_ctx, "client %lu (%s) connected; %lu connected", p->serial, p->name, s->peer_cnt );
     }
     break;
   case RDMA_CM_EVENT_DISCONNECTED:
