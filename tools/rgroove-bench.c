@@ -325,20 +325,22 @@ typedef struct {
   char const *            bytes;
   uint64_t                size;
   rg_bench_unit_t const * unit;
+  int                     pool_only; /* no glibc malloc twin (rgroove's own calls) */
 } rate_desc_t;
 
 static rate_desc_t const remote_rate_rows[] = {
-  { "faa",            "8",    8UL,  &unit_faa    },
-  { "alloc+free",     "64",   64UL, &unit_pairs  },
-  { "alloc_n+free_n", "64x8", 64UL, &unit_batch8 },
+  { "faa",            "8",    8UL,  &unit_faa,    1 },
+  { "alloc+free",     "64",   64UL, &unit_pairs,  0 },
+  { "alloc_n+free_n", "64x8", 64UL, &unit_batch8, 1 },
 };
 
 /* Rate rows of the local table: each for every --sizes entry (fixed)
    or once (random), with 1 thread, N threads and N processes. */
 
 static rate_desc_t const local_rate_rows[] = {
-  { "alloc+free", NULL,      0UL, &unit_pairs  },
-  { "random",     "16-8192", 0UL, &unit_random },
+  { "alloc+free",     NULL,      0UL,  &unit_pairs,  0 },
+  { "alloc_n+free_n", "64x8",    64UL, &unit_batch8, 1 },
+  { "random",         "16-8192", 0UL,  &unit_random, 0 },
 };
 
 #define COUNT(a) (sizeof(a)/sizeof((a)[0]))
@@ -413,8 +415,9 @@ run_local( run_t *     run,
         uint64_t workers = mode ? o->workers : 1UL;
         if( mode==1 && workers==1UL ) continue;
         rg_bench_row_t m, r;
-        int err = o->malloc_rows ? rate_row( run, d, NULL, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &m, NULL ) : 0;
-        if( !err ) err = rate_row( run, d, pool, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &r, o->malloc_rows ? &m : NULL );
+        int twin = o->malloc_rows && !d->pool_only;
+        int err = twin ? rate_row( run, d, NULL, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &m, NULL ) : 0;
+        if( !err ) err = rate_row( run, d, pool, d->bytes ? d->bytes : bytes, size, LIVE_LOCAL, workers, mode==2, &r, twin ? &m : NULL );
         if( err ) return err;
       }
     }
@@ -486,8 +489,9 @@ row_count( opts_t const * o ) {
     for( uint64_t i=0UL; i<COUNT(lat_rows); i++ ) n += lat_rows[i].bytes ? 1UL : o->size_cnt;
     return n + COUNT(remote_rate_rows)*o->workers;
   }
-  for( uint64_t i=0UL; i<COUNT(local_rate_rows); i++ ) n += local_rate_rows[i].bytes ? 1UL : o->size_cnt;
-  return n*(o->workers>1UL ? 3UL : 2UL)*(o->malloc_rows ? 2UL : 1UL);
+  for( uint64_t i=0UL; i<COUNT(local_rate_rows); i++ )
+    n += (local_rate_rows[i].bytes ? 1UL : o->size_cnt)*(o->malloc_rows && !local_rate_rows[i].pool_only ? 2UL : 1UL);
+  return n*(o->workers>1UL ? 3UL : 2UL);
 }
 
 /* Options **************************************************************/
