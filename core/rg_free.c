@@ -364,6 +364,7 @@ rg_free_begin( rg_groove_t * g ) {
 int
 rg_free_settle_before( rg_groove_t * g,
                        uint64_t      start ) {
+  if( !g->pend_cnt ) return RG_SUCCESS; /* always so on mapped memory */
   for( uint64_t state=RG_PEND_CAS; state>=RG_PEND_READ; state-- ) /* older CASes first: newer frees guess from them */
     for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
       if( g->pend[k].state!=state || g->pend[k].epoch>=start ) continue;
