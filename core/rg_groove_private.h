@@ -371,8 +371,17 @@ int  rg_stk_pop_marked( rg_groove_t * g, uint64_t stk, uint64_t c, uint64_t * sb
 int  rg_stk_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
 int  rg_stk_find( rg_groove_t * g, uint64_t stk, uint64_t sb, int * found );
 int  rg_slot_take( rg_groove_t * g, uint64_t slot, uint64_t c, uint64_t * sb, uint64_t * free_word );
+int  rg_slot_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word, uint64_t * slot );
 int  rg_slot_put( rg_groove_t * g, uint64_t slot, uint64_t sb, int * done );
 int  rg_slot_drop( rg_groove_t * g, uint64_t slot, uint64_t sb );
+/* rg_full_pause: an allocation that found no volume waits, then looks
+   again, RG_FULL_RETRIES times (about 20 ms in all) before returning
+   RG_ERR_FULL: a volume's top superblock is held while another client
+   carves a slot or a span from it.  Returns 0 when out of tries. */
+
+#define RG_FULL_RETRIES (12UL)
+
+int  rg_full_pause( uint64_t tries );
 int  rg_sb_read_meta( rg_groove_t const * g, uint64_t where, uint64_t seen, uint64_t sb, uint64_t c, uint64_t * meta, int * moved );
 int  rg_sb_heads( rg_groove_t const * g, uint64_t sb, uint64_t c, uint64_t * heads );
 int  rg_sb_mark_mine( rg_groove_t * g, uint64_t sb, uint64_t expect, uint64_t * free_word );

@@ -7,11 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-/* How often an allocation that found no volume looks for a superblock
-   again before returning RG_ERR_FULL (about 20 ms in all): a volume's
-   top superblock is held while another client carves a slot from it. */
-#define RG_FULL_RETRIES (12UL)
-
 /* Superblocks a reclaim destroys per emptying free at most. */
 #define RG_RECLAIM_MAX (4UL)
 
@@ -218,9 +213,13 @@ rg_sb_acquire_any( rg_groove_t * g,
       *slot = in ? w : 0UL;
       return RG_SUCCESS;
     }
-    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || tries>=RG_FULL_RETRIES ) return err;
-    struct timespec pause = { 0, 10000L<<(tries<8UL ? tries : 8UL) }; /* 10 us doubling to 2.56 ms */
-    nanosleep( &pause, NULL );
+    if( err==RG_ERR_FULL ) { /* room in another group's active slot? */
+      uint64_t in;
+      if( (err = rg_slot_steal( g, c, sb, free_word, &in )) ) return err;
+      if( *sb ) { *slot = in; return RG_SUCCESS; }
+      err = rg_err( RG_ERR_FULL, "pool full: every volume is in use (add volumes or free objects)" );
+    }
+    if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || !rg_full_pause( tries ) ) return err;
   }
 }
 
@@ -338,7 +337,14 @@ rg_sb_revived( rg_groove_t * g,
    circulation (wide: the one at offset wide, emptied by destroying a
    child).  Destroy empty ones found where this join looks first:
    its active slot, then the top of its inactive stack (up to
-   RG_RECLAIM_MAX).  Over a round trip transport a look that found
+   RG_RECLAIM_MAX).  An empty superblock of a class that is not held
+   (objects above 9.5 KiB, spans too) stays in the active slot as its
+   group's spare: without it, every alloc+free of such an object made and
+   destroyed a superblock and the chain of parents above it, up to the
+   volume, and other joins found the pool full meanwhile.  A trim, the
+   join's leave, or an allocation that finds the pool full takes the
+   spares back; one in another group's slot is used from there
+   (rg_slot_steal).  Over a round trip transport a look that found
    nothing makes the next 63 emptying frees of the class skip it.  What
    this misses, the join's leave (its own group's containers) or
    rg_groove_trim (everyone's) returns. */
@@ -376,8 +382,9 @@ rg_sb_reclaim( rg_groove_t * g,
   uint64_t full = rg_full_mask( rg_groove_szc_cfg[ c ].obj_cnt ), sb, f, meta[ RG_SB_META_WORDS ];
   if( wide ) return rg_sb_reclaim_wide( g, c, wide );
   if( g->reclaim_skip[ c ] ) { g->reclaim_skip[ c ]--; return RG_SUCCESS; }
-  uint64_t w = rg_groove_active_off( g, c ), s;
-  int moved = 0, err = rg_mem_load( g->mem, w, &s );
+  uint64_t w = rg_groove_active_off( g, c ), s = 0UL;
+  int spare = c>=RG_GROOVE_HELD_SZC_CNT;
+  int moved = 0, err = spare ? RG_SUCCESS : rg_mem_load( g->mem, w, &s );
   if( !err && s && !(err = rg_sb_read_meta( g, w, s, s, c, meta, &moved )) && !moved && meta[2]==full ) {
     if( !(err = rg_slot_take( g, w, c, &sb, &f )) && sb ) {
       if( rg_sb_free_bits( f )==full ) err = rg_slot_drop( g, w, sb );
@@ -513,4 +520,12 @@ rg_groove_trim( rg_groove_t * g,
   if( !err ) err = rg_trim_groups( g, 1, &n );
   if( trimmed ) *trimmed = n;
   return err;
+}
+
+int
+rg_full_pause( uint64_t tries ) {
+  if( tries>=RG_FULL_RETRIES ) return 0;
+  struct timespec pause = { 0, 10000L<<(tries<8UL ? tries : 8UL) }; /* 10 us doubling to 2.56 ms */
+  nanosleep( &pause, NULL );
+  return 1;
 }

@@ -24,8 +24,12 @@
    just found in the container word at where (which held seen).  A
    superblock taken, emptied and destroyed between that look and this
    read fails its check without being damaged: *moved is set when the
-   container no longer holds seen, and only a superblock still there is
-   reported damaged. */
+   container no longer holds seen.  An active slot has no version, so it
+   may hold seen again by then (sb destroyed, made anew and put back):
+   the read is tried again, and only a superblock that fails every try
+   while the container keeps holding it is reported damaged. */
+
+#define RG_STALE_TRIES (8UL)
 
 int
 rg_sb_read_meta( rg_groove_t const * g,
@@ -38,13 +42,41 @@ rg_sb_read_meta( rg_groove_t const * g,
   *moved = 0;
   if( !rg_groove_sb_in_range( g, sb ) )
     return rg_err( RG_ERR_CORRUPT, "a class %lu superblock offset %#lx in circulation is outside the volumes", c, sb );
-  int err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
-  if( err || rg_sb_meta_ok( g, sb, c, meta ) ) return err;
-  uint64_t now;
-  if( (err = rg_mem_load( g->mem, where, &now )) ) return err;
-  if( now!=seen ) { *moved = 1; return RG_SUCCESS; }
-  return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is damaged (bits %#lx free %#lx check %#lx)",
-                 c, sb, meta[0], meta[2], meta[3] );
+  for( uint64_t t=0UL;; t++ ) {
+    int err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
+    if( err || rg_sb_meta_ok( g, sb, c, meta ) ) return err;
+    uint64_t now;
+    if( (err = rg_mem_load( g->mem, where, &now )) ) return err;
+    if( now!=seen ) { *moved = 1; return RG_SUCCESS; }
+    if( t + 1UL==RG_STALE_TRIES )
+      return rg_err( RG_ERR_CORRUPT, "class %lu superblock at %#lx in circulation is damaged (bits %#lx free %#lx check %#lx)",
+                     c, sb, meta[0], meta[2], meta[3] );
+  }
+}
+
+/* rg_sb_full_stays: the unmarked class-c superblock sb, found in the
+   container word at where (holding seen), showed no free slot.  Taken,
+   filled and let go since the look, it is gone from there or back with
+   a free slot, or someone holds it: *stale set, RG_SUCCESS.  Full and
+   unheld in a container try after try is damage (RG_ERR_CORRUPT). */
+
+static int
+rg_sb_full_stays( rg_groove_t const * g,
+                  uint64_t            where,
+                  uint64_t            seen,
+                  uint64_t            sb,
+                  uint64_t            c,
+                  char const *        container,
+                  int *               stale ) {
+  *stale = 1;
+  for( uint64_t t=0UL; t<RG_STALE_TRIES; t++ ) {
+    uint64_t now, f;
+    int err = rg_mem_load( g->mem, where, &now );
+    if( err || now!=seen ) return err;
+    if( (err = rg_mem_load( g->mem, sb + RG_SB_FREE_OFF, &f )) ) return err;
+    if( f ) return RG_SUCCESS;
+  }
+  return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits in %s", c, sb, container );
 }
 
 /* rg_sb_heads reads the first header word of every slot of sb (class
@@ -204,12 +236,8 @@ rg_slot_take( rg_groove_t * g,
   if( meta[0]!=~0UL && rg_sb_meta_ok( g, s, c, meta ) ) moved = 0; /* read together with the slot */
   else if( (err = rg_sb_read_meta( g, slot, s, s, c, meta, &moved )) || moved ) return err;
   if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy: someone holds it in place */
-  if( !rg_sb_free_bits( meta[2] ) ) { /* taken, filled and dropped since the slot was read, or damage */
-    uint64_t now;
-    if( (err = rg_mem_load( g->mem, slot, &now )) ) return err;
-    if( now==s ) return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits in an active slot", c, s );
-    return RG_SUCCESS;
-  }
+  if( !rg_sb_free_bits( meta[2] ) ) /* taken, filled and dropped since the slot was read, or damage */
+    return rg_sb_full_stays( g, slot, s, s, c, "an active slot", &moved );
   if( (err = rg_client_op( g, RG_OP_SLOT, s, slot )) ) return err;
   /* The free word has no version: s may have left the slot and come back
      to the same word before the mark.  Marked, it stays where it is now:
@@ -298,9 +326,7 @@ rg_stk_pop_marked( rg_groove_t * g,
     if( moved ) continue;
     if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy */
     if( !rg_sb_free_bits( meta[2] ) ) { /* popped and filled since the top was read, or damage */
-      uint64_t now;
-      if( (err = rg_mem_load( m, stk, &now )) ) return err;
-      if( now==w ) return rg_err( RG_ERR_CORRUPT, "full class %lu superblock at %#lx sits on an inactive stack", c, top );
+      if( (err = rg_sb_full_stays( g, stk, w, top, c, "an inactive stack", &moved )) ) return err;
       continue;
     }
     if( (err = rg_client_op( g, RG_OP_POP, top, stk )) ) return err;
@@ -359,6 +385,27 @@ rg_stk_steal( rg_groove_t * g,
     if( err || *sb ) break;
   }
   return err;
+}
+
+/* rg_slot_steal marks in place the class-c superblock in another
+   concurrency group's active slot (*slot that slot; *sb 0 if none can be
+   had): the last place an allocation that found the pool full looks, as
+   a superblock there with room is seen by no other group's join. */
+
+int
+rg_slot_steal( rg_groove_t * g,
+               uint64_t      c,
+               uint64_t *    sb,
+               uint64_t *    free_word,
+               uint64_t *    slot ) {
+  uint64_t mask = rg_groove_szc_cfg[ c ].cgroup_mask, mine = rg_groove_cg( g, c );
+  *sb = 0UL;
+  for( uint64_t i=1UL; i<=mask; i++ ) {
+    *slot = rg_groove_active_cg_off( g, c, (mine + i) & mask );
+    int err = rg_slot_take( g, *slot, c, sb, free_word );
+    if( err || *sb ) return err;
+  }
+  return RG_SUCCESS;
 }
 
 /* rg_stk_find: is sb, marked by a client that is gone, on the stack at
