@@ -117,18 +117,19 @@ rg_span_run( uint64_t f,
   return 0UL;
 }
 
-/* rg_alloc_span: an object above RG_GROOVE_SZ_MAX, a run of class-31
-   slots: from the superblock in this join's active slot, else from one
-   off the class's stacks, else a new volume's. */
+/* rg_span_sb: a class-31 superblock with a run of k free slots, taken
+   (*run the run): from this join's active slot (*slot set), else from
+   one off the class's stacks, else a new volume's. */
 
 static int
-rg_alloc_span( rg_groove_t * g,
-               uint64_t      align,
-               uint64_t      sz,
-               uint64_t      tag,
-               uint64_t *    obj ) {
+rg_span_sb( rg_groove_t * g,
+            uint64_t      k,
+            uint64_t *    sb_out,
+            uint64_t *    f_out,
+            uint64_t *    slot_out,
+            uint64_t *    run_out ) {
   uint64_t const c = RG_GROOVE_SPAN_SZC;
-  uint64_t k = rg_hdr_span_cnt( sz ), sb = 0UL, f = 0UL, slot = 0UL, run = 0UL;
+  uint64_t sb = 0UL, f = 0UL, slot = 0UL, run = 0UL;
   int err = rg_slot_take( g, rg_groove_active_off( g, c ), c, &sb, &f );
   if( !err && sb ) {
     slot = rg_groove_active_off( g, c );
@@ -144,6 +145,29 @@ rg_alloc_span( rg_groove_t * g,
     slot = 0UL;
     if( !(err = rg_sb_new( g, c, &sb, &f )) ) run = rg_span_run( rg_sb_free_bits( f ), k );
   }
+  if( err==RG_ERR_FULL ) { /* room in another group's stack or slot? */
+    slot = 0UL;
+    if( !(err = rg_stk_steal( g, c, &sb, &f )) && !sb ) err = rg_slot_steal( g, c, &sb, &f, &slot );
+    if( !err && sb && !(run = rg_span_run( rg_sb_free_bits( f ), k )) ) { err = rg_sb_release( g, c, sb, slot ); sb = 0UL; }
+    if( !err && !sb ) err = rg_err( RG_ERR_FULL, "pool full: no volume has %lu free slots in a row for a span (add volumes or free objects)", k );
+  }
+  *sb_out = sb; *f_out = f; *slot_out = slot; *run_out = run;
+  return err;
+}
+
+/* rg_alloc_span: an object above RG_GROOVE_SZ_MAX, a run of class-31
+   slots (no volume free: a while again, see rg_full_pause). */
+
+static int
+rg_alloc_span( rg_groove_t * g,
+               uint64_t      align,
+               uint64_t      sz,
+               uint64_t      tag,
+               uint64_t *    obj ) {
+  uint64_t const c = RG_GROOVE_SPAN_SZC;
+  uint64_t k = rg_hdr_span_cnt( sz ), sb, f, slot, run;
+  int err;
+  for( uint64_t tries=0UL; (err = rg_span_sb( g, k, &sb, &f, &slot, &run ))==RG_ERR_FULL && rg_full_pause( tries ); tries++ ) ;
   if( err ) return err;
   uint64_t idx = (uint64_t)__builtin_ctzl( run ), first = rg_groove_slot_off( sb, c, idx );
   uint64_t bits = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz<(1UL<<25) ? sz : (1UL<<25)-1UL );
@@ -193,7 +217,8 @@ rg_alloc_any( rg_groove_t * g,
 }
 
 /* rg_groove_alloc_slow: rg_alloc_any, then the frees in flight that its
-   round trips completed. */
+   round trips completed.  A pool found full is trimmed and tried again
+   once. */
 
 static __attribute__((noinline)) int
 rg_groove_alloc_slow( rg_groove_t * g,
@@ -212,6 +237,10 @@ rg_groove_alloc_slow( rg_groove_t * g,
   err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
   if( err==RG_ERR_FULL && g->pend_cnt ) { /* its own frees in flight may make the room */
     if( (err = rg_free_settle( g )) ) return err;
+    err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+  }
+  if( err==RG_ERR_FULL ) { /* the spares that reclaim keeps (rg_sb.c) and the join's own may make the room */
+    if( (err = rg_groove_trim( g, NULL )) ) return err;
     err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
   }
   if( !err ) err = rg_free_settle_before( g, start );
