@@ -57,8 +57,8 @@ rg_sb_read_meta( rg_groove_t const * g,
 /* rg_sb_full_stays: the unmarked class-c superblock sb, found in the
    container word at where (holding seen), showed no free slot.  Taken,
    filled and let go since the look, it is gone from there or back with
-   a free slot, or someone holds it: *stale set, RG_SUCCESS.  Full and
-   unheld in a container try after try is damage (RG_ERR_CORRUPT). */
+   a free slot, or someone holds it: RG_SUCCESS (look elsewhere).  Full
+   and unheld in a container try after try is damage (RG_ERR_CORRUPT). */
 
 static int
 rg_sb_full_stays( rg_groove_t const * g,
@@ -66,9 +66,7 @@ rg_sb_full_stays( rg_groove_t const * g,
                   uint64_t            seen,
                   uint64_t            sb,
                   uint64_t            c,
-                  char const *        container,
-                  int *               stale ) {
-  *stale = 1;
+                  char const *        container ) {
   for( uint64_t t=0UL; t<RG_STALE_TRIES; t++ ) {
     uint64_t now, f;
     int err = rg_mem_load( g->mem, where, &now );
@@ -237,7 +235,7 @@ rg_slot_take( rg_groove_t * g,
   else if( (err = rg_sb_read_meta( g, slot, s, s, c, meta, &moved )) || moved ) return err;
   if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy: someone holds it in place */
   if( !rg_sb_free_bits( meta[2] ) ) /* taken, filled and dropped since the slot was read, or damage */
-    return rg_sb_full_stays( g, slot, s, s, c, "an active slot", &moved );
+    return rg_sb_full_stays( g, slot, s, s, c, "an active slot" );
   if( (err = rg_client_op( g, RG_OP_SLOT, s, slot )) ) return err;
   /* The free word has no version: s may have left the slot and come back
      to the same word before the mark.  Marked, it stays where it is now:
@@ -326,7 +324,7 @@ rg_stk_pop_marked( rg_groove_t * g,
     if( moved ) continue;
     if( rg_sb_mark( meta[2] ) ) return RG_SUCCESS; /* busy */
     if( !rg_sb_free_bits( meta[2] ) ) { /* popped and filled since the top was read, or damage */
-      if( (err = rg_sb_full_stays( g, stk, w, top, c, "an inactive stack", &moved )) ) return err;
+      if( (err = rg_sb_full_stays( g, stk, w, top, c, "an inactive stack" )) ) return err;
       continue;
     }
     if( (err = rg_client_op( g, RG_OP_POP, top, stk )) ) return err;
