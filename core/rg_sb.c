@@ -217,7 +217,7 @@ rg_sb_acquire_any( rg_groove_t * g,
       uint64_t in;
       if( (err = rg_slot_steal( g, c, sb, free_word, &in )) ) return err;
       if( *sb ) { *slot = in; return RG_SUCCESS; }
-      err = rg_err( RG_ERR_FULL, "pool full: every volume is in use (add volumes or free objects)" );
+      err = RG_ERR_FULL; /* rg_errmsg still says why, from rg_sb_find */
     }
     if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || !rg_full_pause( tries ) ) return err;
   }
