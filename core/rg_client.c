@@ -104,6 +104,13 @@ rg_client_held( rg_groove_t * g,
   return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, held ) + 8UL*c, word );
 }
 
+int
+rg_client_next( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      word ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, next ) + 8UL*c, word );
+}
+
 /* rg_client_freeing names sb in the record's freeing word k before a
    free sets bits there: word 0 for the synchronous frees, one per entry
    of the ring of frees in flight over a round-trip transport. */
@@ -133,7 +140,7 @@ rg_groove_clients( rg_groove_t const *   g,
         .id_kind = (uint32_t)r[i].id_kind, .id = { r[i].id[0], r[i].id[1] }, .joined = r[i].joined,
         .owner = rg_owner_id( base + i + 1UL, rg_rec_gen( r[i].state ) ), .op = rg_op_code( r[i].op ),
       };
-      for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) info.held += !!r[i].held[c];
+      for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) info.held += !!r[i].held[c] + !!r[i].next[c];
       int ret = fn( ctx, &info );
       if( ret ) return ret;
     }

@@ -106,7 +106,7 @@ rg_slot_bits( rg_groove_t * g,
 
 /* rg_slot_guess: a guess of the free word of sb (class c), which the
    object at h names as its own, after checking it is a real superblock:
-   the join's held one needs no read, nor (remotely) the one it used last. */
+   the join's held ones need no read, nor (remotely) the one it used last. */
 
 static int
 rg_slot_guess( rg_groove_t * g,
@@ -116,6 +116,7 @@ rg_slot_guess( rg_groove_t * g,
                uint64_t      bits,
                uint64_t *    f ) {
   if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb ) { *f = g->held[ c ].free | g->mark; return RG_SUCCESS; }
+  if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) { *f = g->held[ c ].next_free | g->mark; return RG_SUCCESS; }
   if( rg_mem_round_trips( g->mem ) && sb==g->seen[ c ].sb && !(g->seen[ c ].free & bits) ) {
     *f = g->seen[ c ].free; /* validated when seen; a wrong guess costs a retry */
     return RG_SUCCESS;
@@ -204,6 +205,7 @@ rg_slot_free( rg_groove_t * g,
   if( (err = rg_mem_store( g->mem, h, dead )) ) return err;
   if( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup )) ) return err;
   if( held ) g->held[ c ].free = rg_sb_free_bits( swp ); /* and what others freed meanwhile */
+  else if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) g->held[ c ].next_free = rg_sb_free_bits( swp );
   else if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = swp };
   return rg_freed( g, c, sb, f, swp, destroy );
 }
@@ -323,6 +325,7 @@ rg_pend_finish( rg_groove_t * g,
   }
   rg_held_t * h = e->c<RG_GROOVE_HELD_SZC_CNT ? &g->held[ e->c ] : NULL;
   if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free = rg_sb_free_bits( swp ); /* nothing claimed there since it was posted */
+  if( h && h->next==e->sb ) h->next_free |= rg_sb_free_bits( swp ); /* nobody claims there: its bits only grow */
   return rg_freed( g, e->c, e->sb, f, swp, 0 );
 }
 
@@ -591,6 +594,7 @@ rg_free_n_group( rg_groove_t * g,
   }
   if( err ) return err;
   if( held ) g->held[ c ].free = rg_sb_free_bits( swp );
+  else if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) g->held[ c ].next_free = rg_sb_free_bits( swp );
   return rg_freed( g, c, sb, f, swp, 0 );
 }
 

@@ -64,6 +64,7 @@ static inline uint64_t rg_rec_word ( uint64_t gen, uint64_t recoverer, uint64_t 
 #define RG_GROOVE_CREDIT_MAX   (64U)
 
 _Static_assert( RG_GROOVE_HELD_SZC_CNT==sizeof(((rg_client_rec_t *)0)->held)/sizeof(uint64_t), "a held word per held class" );
+_Static_assert( RG_GROOVE_HELD_SZC_CNT==sizeof(((rg_client_rec_t *)0)->next)/sizeof(uint64_t), "a next word per held class" );
 
 /* rg_groove_szc_of: rg_groove_szc, by a table for the footprints of the
    held classes (up to RG_GROOVE_SMALL_BLOCKS blocks), the usual sizes. */
@@ -84,7 +85,11 @@ rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512, at most 
    read, since only the holder claims.  free: bits known free (a subset
    of the real ones: others only add); owned: slots whose owner entry
    already carries this join's id; slot: the active slot it sits in when
-   held in place there, 0 when held out of every container. */
+   held in place there, 0 when held out of every container.  next: a
+   superblock a free of this join's revived while it held sb, held out
+   of every container to be taken when sb is full (next_free: its bits
+   known free), so that a steady mix of allocs and frees of a class
+   moves no superblock through the containers (rg_sb.c). */
 
 typedef struct rg_held {
   uint64_t sb;
@@ -92,6 +97,8 @@ typedef struct rg_held {
   uint64_t owned;
   uint64_t slot;
   uint64_t claimed; /* the join's epoch at its last claim there */
+  uint64_t next;
+  uint64_t next_free;
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:
@@ -361,6 +368,7 @@ int  rg_client_claim( rg_groove_t * g, uint32_t id_kind, uint64_t const * id );
 int  rg_client_release( rg_groove_t * g );
 int  rg_client_op( rg_groove_t * g, uint64_t op, uint64_t sb, uint64_t where );
 int  rg_client_held( rg_groove_t * g, uint64_t c, uint64_t word );
+int  rg_client_next( rg_groove_t * g, uint64_t c, uint64_t word );
 int  rg_client_freeing( rg_groove_t * g, uint64_t k, uint64_t sb );
 int  rg_client_made( rg_groove_t * g, uint64_t p, uint64_t x );
 int  rg_client_aside( rg_groove_t * g, uint64_t head );

@@ -9,7 +9,7 @@
 
      [0, 4096)                 rg_region_hdr_t
      [4096, +33024)            rg_groove_shared_t
-     [65536, +4095*256)        rg_client_rec_t[ RG_CLIENT_MAX ]
+     [65536, +4095*320)        rg_client_rec_t[ RG_CLIENT_MAX ]
      [2 MiB + i GiB, +1 GiB)   volume i: rg_volume_hdr_t, then its class-31
                                superblock at +512 */
 
@@ -93,12 +93,13 @@ typedef struct rg_client_rec {
   uint64_t op;                      /* the operation in flight, packed (rg_op_word) */
   uint64_t freeing[ RG_FREEING_CNT ]; /* superblocks its frees may be setting bits in */
   uint64_t held[ 10 ];              /* per small class: the superblock held (0: none) */
+  uint64_t next[ 10 ];              /* per small class: the one held to take next (0: none) */
   uint64_t made;                    /* the superblock it made last, packed: RG_OP_CREATE, its slot, its parent */
   uint64_t aside;                   /* the superblocks a trim set aside: a chain through their links (0: none) */
-  uint64_t zero[ 5 ];
+  uint64_t zero[ 3 ];
 } rg_client_rec_t;
 
-_Static_assert( sizeof(rg_client_rec_t)==256UL, "client record" );
+_Static_assert( sizeof(rg_client_rec_t)==320UL, "client record: five lines" );
 
 #define RG_CLIENT_MAX        (4095UL)   /* records: marks and owner ids carry an index + 1 in 12 bits */
 #define RG_CLIENT_GEN_BITS   (20)

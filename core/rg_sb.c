@@ -43,7 +43,12 @@ rg_sb_held_set( rg_groove_t * g,
                 uint64_t      sb,
                 uint64_t      free_bits,
                 uint64_t      slot ) {
-  g->held[ c ] = (rg_held_t){ .sb = sb, .free = free_bits, .owned = 0UL, .slot = slot, .claimed = g->epoch };
+  rg_held_t * h = &g->held[ c ];
+  h->sb      = sb;
+  h->free    = free_bits;
+  h->owned   = 0UL;
+  h->slot    = slot;
+  h->claimed = g->epoch;
 }
 
 static int
@@ -223,12 +228,33 @@ rg_sb_acquire_any( rg_groove_t * g,
   }
 }
 
+/* rg_sb_take_next: the superblock held next for class c becomes the
+   one held.  The record names it as held before it stops naming it as
+   next: a survivor finds it under one word or both, never under none. */
+
+static int
+rg_sb_take_next( rg_groove_t * g,
+                 uint64_t      c,
+                 uint64_t *    sb,
+                 uint64_t *    free_word,
+                 uint64_t *    slot ) {
+  rg_held_t * h = &g->held[ c ];
+  *sb        = h->next;
+  *free_word = h->next_free | g->mark; /* a subset of its free bits: only its holder claims */
+  *slot      = 0UL;
+  int err = rg_sb_hold( g, c, *sb, *free_word, 0UL );
+  if( err ) return err;
+  h->next = h->next_free = 0UL;
+  return rg_client_next( g, c, 0UL );
+}
+
 int
 rg_sb_acquire( rg_groove_t * g,
                uint64_t      c,
                uint64_t *    sb,
                uint64_t *    free_word,
                uint64_t *    slot ) {
+  if( c<RG_GROOVE_HELD_SZC_CNT && g->held[ c ].next ) return rg_sb_take_next( g, c, sb, free_word, slot );
   int err = rg_sb_acquire_any( g, c, sb, free_word, slot );
   if( err || c>=RG_GROOVE_HELD_SZC_CNT ) return err;
   return rg_sb_hold( g, c, *sb, *free_word, *slot );
@@ -319,9 +345,12 @@ rg_sb_destroy( rg_groove_t * g,
 }
 
 /* rg_sb_revived: this join's free just marked sb as its own while
-   setting a bit there (sb was full, out of circulation).  Hold it if the
-   join holds none of the class (its next alloc takes it from here), else
-   put it back. */
+   setting a bit there (sb was full, out of circulation; the record's
+   freeing word names it).  Hold it if the join holds none of the class
+   (its next alloc takes it from here), else hold it next if it holds
+   none next (the alloc that fills the held one takes it), else put it
+   back.  In a steady mix of allocs and frees most revived superblocks
+   are taken this way, with no atomic beyond the free's own. */
 
 int
 rg_sb_revived( rg_groove_t * g,
@@ -329,8 +358,15 @@ rg_sb_revived( rg_groove_t * g,
                uint64_t      sb,
                uint64_t      free_word ) {
   if( g->credit[ c ]<RG_GROOVE_CREDIT_MAX ) g->credit[ c ]++;
-  if( c<RG_GROOVE_HELD_SZC_CNT && !g->held[ c ].sb ) return rg_sb_hold( g, c, sb, free_word, 0UL ); /* held out, as rg_sb_acquire's */
-  return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  if( c>=RG_GROOVE_HELD_SZC_CNT ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  rg_held_t * h = &g->held[ c ];
+  if( !h->sb ) return rg_sb_hold( g, c, sb, free_word, 0UL ); /* held out, as rg_sb_acquire's */
+  if( h->next ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  int err = rg_client_next( g, c, sb );
+  if( err ) return err;
+  h->next      = sb;
+  h->next_free = rg_sb_free_bits( free_word );
+  return RG_SUCCESS;
 }
 
 /* rg_sb_reclaim: a free just emptied a class-c superblock in
@@ -413,6 +449,11 @@ rg_groove_flush( rg_groove_t * g ) {
   if( (err = rg_free_settle( g )) ) return err;
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
     rg_held_t h = g->held[ c ];
+    if( h.next ) {
+      g->held[ c ].next = g->held[ c ].next_free = 0UL;
+      if( (err = rg_sb_release( g, c, h.next, 0UL )) ) return err;
+      if( (err = rg_client_next( g, c, 0UL )) ) return err;
+    }
     if( !h.sb ) continue;
     g->held[ c ].sb = 0UL;
     if( (err = rg_sb_release( g, c, h.sb, h.slot )) ) return err;

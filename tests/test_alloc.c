@@ -313,11 +313,13 @@ test_recovery( void ) {
   CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
   pid_t pid = fork();
   CU_ASSERT_FATAL( pid>=0 );
-  if( !pid ) { /* the client: holds superblocks of three classes, frees some, then waits to be killed */
+  if( !pid ) { /* the client: holds superblocks of three classes and one next, frees some, then waits to be killed */
     rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );
     rg_groove_t * m = mine ? rg_pool_groove( mine ) : NULL;
-    uint64_t o[ 20 ], owner = m ? rg_groove_owner( m ) : 0UL;
+    uint64_t o[ 20 ], p[ 38 ], owner = m ? rg_groove_owner( m ) : 0UL;
+    for( int i=0; m && i<38; i++ ) if( rg_groove_alloc( m, 0UL, 100UL, 0x5a5aUL, &p[i] ) ) _exit( 3 ); /* a full superblock */
     for( int i=0; m && i<20; i++ ) if( rg_groove_alloc( m, 0UL, i<10 ? 100UL : i<15 ? 3000UL : 60000UL, 0x5a5aUL, &o[i] ) ) _exit( 3 );
+    if( !m || rg_groove_free( m, p[0] ) || rg_groove_quiet( m ) || !m->held[ 0 ].next ) _exit( 7 ); /* revived: held next */
     for( int i=0; m && i<20; i+=4 ) if( rg_groove_free( m, o[i] ) ) _exit( 4 );
     if( !m || rg_groove_free( m, keep ) ) _exit( 5 ); /* one of the parent's */
     /* a free cut short: its dead mark written, its bit never set */
@@ -339,17 +341,17 @@ test_recovery( void ) {
   CU_ASSERT_EQUAL( rg_groove_recover_dead( g, &rec ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rec.clients, 1UL );
   CU_ASSERT_EQUAL( rec.slots_freed, 1UL );                            /* its half-done free, finished */
-  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 2UL );               /* what it held (classes 0 and 5), back */
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 3UL );               /* what it held (classes 0 and 5, and next of 0), back */
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
   rg_groove_usage_t u;
   CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
-  CU_ASSERT_EQUAL( u.objects, 14UL );                                  /* 20 - 5 freed - 1 finished; the parent's is gone */
+  CU_ASSERT_EQUAL( u.objects, 51UL );                                  /* 38 - 1 + 20 - 5 freed - 1 finished; the parent's is gone */
   CU_ASSERT_EQUAL( rg_groove_free( g, keep ), RG_ERR_INVAL );         /* the dead client had freed it */
 
   uint64_t freed = 0UL;
   CU_ASSERT_EQUAL( rg_groove_free_owner( g, 0UL, 0UL, 0, &freed ), RG_ERR_INVAL ); /* everything: not without RG_FREE_ALL */
   CU_ASSERT_EQUAL( rg_groove_free_owner( g, owner, 0UL, 0, &freed ), RG_SUCCESS );
-  CU_ASSERT_EQUAL( freed, 14UL );
+  CU_ASSERT_EQUAL( freed, 51UL );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
   CU_ASSERT_EQUAL( u.objects, 0UL );
@@ -463,14 +465,37 @@ test_held_superblocks( void ) {
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_free( h, obj[3] ), RG_SUCCESS );   /* another join's free revives it */
   CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
-  CU_ASSERT_EQUAL( peek( slot ), sb );                           /* h holds one: into the active slot */
-  CU_ASSERT_EQUAL( mark_of( sb ), 0UL );                         /* unheld */
+  uint64_t next_word = h->rec + offsetof( rg_client_rec_t, next );
+  CU_ASSERT_EQUAL( h->held[ 0 ].next, sb );                      /* h holds one: sb is held next, */
+  CU_ASSERT_EQUAL( peek( next_word ), sb );                      /* its record says so, */
+  CU_ASSERT_EQUAL( mark_of( sb ), me_of( h ) );                  /* marked as h's, */
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );                          /* in no container */
   CU_ASSERT_EQUAL( rg_groove_free( g, obj[4] ), RG_SUCCESS );   /* not full now: stays there */
   CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
-  rg_pool_close( other );                                        /* leave: h's empty spare goes back to its parent */
+  uint64_t z[ 64 ];
+  for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &z[i] ), RG_SUCCESS ); /* fills hsb */
+  CU_ASSERT_EQUAL( h->held[ 0 ].sb, 0UL );
+  CU_ASSERT_EQUAL( h->held[ 0 ].next, sb );
+  uint64_t zn;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &zn ), RG_SUCCESS ); /* the next one is taken, */
+  CU_ASSERT_EQUAL( rg_groove_obj_hdr_off( zn ), sb + 512UL + 3UL*(uint64_t)rg_groove_szc_cfg[ 0 ].obj_footprint ); /* its lowest free slot */
+  CU_ASSERT_EQUAL( h->held[ 0 ].sb, sb );                        /* held now, */
+  CU_ASSERT_EQUAL( h->held[ 0 ].next, 0UL );
+  CU_ASSERT_EQUAL( peek( next_word ), 0UL );                     /* named as held only, */
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );                          /* through no container */
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( h, zn ), RG_SUCCESS );
+  for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL( rg_groove_free( h, z[i] ), RG_SUCCESS ); /* revive hsb: next, then empty */
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( h->held[ 0 ].next, hsb );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+
+  rg_pool_close( other );                                        /* leave: h's empty next goes back to its parent, */
   CU_ASSERT_EQUAL( rg_groove_hdr_type( peek( hsb ) ), RG_GROOVE_HDR_TYPE_DEAD );
+  CU_ASSERT_EQUAL( peek( slot ), sb );                           /* the one it held into the active slot */
+  CU_ASSERT_EQUAL( mark_of( sb ), 0UL );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 3UL, &obj[3] ), RG_SUCCESS ); /* taken in place, held */
