@@ -50,6 +50,7 @@ rg_held_claim( rg_groove_t * g,
     }
     if( (err = rg_mem_cas( g->mem, h->sb + RG_SB_FREE_OFF, bits | g->mark, 0UL, &old )) ) return err;
     if( old==(bits | g->mark) ) { /* full: nobody holds it, nobody needs to */
+      if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = h->sb, .free = 0UL }; /* its first free needs no look */
       h->sb = 0UL;
       return rg_client_held( g, c, 0UL );
     }
@@ -59,6 +60,20 @@ rg_held_claim( rg_groove_t * g,
     return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed %#lx from free word %#lx", c, h->sb, bits, old );
   h->free = rg_sb_free_bits( old ) & ~bits; /* and whatever others freed meanwhile */
   return RG_SUCCESS;
+}
+
+/* rg_held_take: a superblock of held class c for this join, whose held
+   one has no slot known free (it lets that one go). */
+
+static int
+rg_held_take( rg_groove_t * g,
+              uint64_t      c ) {
+  rg_held_t * h = &g->held[ c ];
+  uint64_t sb, f, slot;
+  int err = h->sb ? rg_sb_release( g, c, h->sb, h->slot ) : RG_SUCCESS; /* known full: let it go */
+  if( err ) return err;
+  h->sb = 0UL;
+  return rg_sb_acquire( g, c, &sb, &f, &slot );
 }
 
 /* rg_alloc_held: one object of a held class, any case. */
@@ -71,12 +86,7 @@ rg_alloc_held( rg_groove_t * g,
                uint64_t *    obj ) {
   rg_held_t * h = &g->held[ c ];
   int err;
-  if( !h->sb || !h->free ) {
-    uint64_t sb, f, slot;
-    if( h->sb && (err = rg_sb_release( g, c, h->sb, h->slot )) ) return err; /* known full: let it go */
-    h->sb = 0UL;
-    if( (err = rg_sb_acquire( g, c, &sb, &f, &slot )) ) return err;
-  }
+  if( (!h->sb || !h->free) && (err = rg_held_take( g, c )) ) return err;
   uint64_t b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b );
   if( (err = rg_alloc_hdr( g, g->mem, h->sb, c, idx, hdr_bits | (idx<<16), tag, !(h->owned & b) )) ) return err;
   h->owned |= b;
@@ -311,8 +321,19 @@ rg_alloc_batch( rg_groove_t * g,
   }
   rg_held_t * h = &g->held[ c ];
   while( *got<n ) {
-    if( !h->sb || !h->free ) { /* one the slow way, which takes a superblock */
-      if( (err = rg_groove_alloc_slow( g, footprint, align, sz, tag, &obj_off[ (*got)++ ] )) ) { (*got)--; return err; }
+    if( !h->sb || !h->free ) { /* a superblock to claim from, else (full?) one the slow way, which tries harder */
+      if( rg_free_may_revive( g, c ) && (err = rg_free_settle( g )) ) return err;
+      err = rg_held_take( g, c );
+      if( err==RG_ERR_FULL && !(err = rg_groove_alloc_slow( g, footprint, align, sz, tag, &obj_off[ *got ] )) ) (*got)++;
+      if( err ) return err;
+      continue;
+    }
+    /* a claim of every bit known free would find more where frees of
+       this join's are in flight (the last-claim CAS fails, then a
+       fetch-and-add: two round trips): they are completed first, in one
+       wait, and the claim is exact */
+    if( n - *got>=(uint64_t)__builtin_popcountl( h->free ) && rg_free_into( g, h->sb ) ) {
+      if( (err = rg_free_settle( g )) ) return err;
       continue;
     }
     /* every header first, then one atomic claims them all */

@@ -324,7 +324,7 @@ rg_pend_finish( rg_groove_t * g,
     if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb, .free = swp };
   }
   rg_held_t * h = e->c<RG_GROOVE_HELD_SZC_CNT ? &g->held[ e->c ] : NULL;
-  if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free = rg_sb_free_bits( swp ); /* nothing claimed there since it was posted */
+  if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free |= rg_sb_free_bits( swp ); /* nothing claimed there since it was posted: its bits only grew */
   if( h && h->next==e->sb ) h->next_free |= rg_sb_free_bits( swp ); /* nobody claims there: its bits only grow */
   return rg_freed( g, e->c, e->sb, f, swp, 0 );
 }
@@ -355,6 +355,16 @@ rg_free_may_revive( rg_groove_t const * g,
   for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
     rg_pend_t const * e = &g->pend[k];
     if( e->state==RG_PEND_READ || (e->state==RG_PEND_CAS && e->c==c && !e->guess) ) return 1;
+  }
+  return 0;
+}
+
+int
+rg_free_into( rg_groove_t const * g,
+              uint64_t            sb ) {
+  for( uint64_t k=0UL; g->pend_cnt && k<RG_PEND_MAX; k++ ) {
+    rg_pend_t const * e = &g->pend[k];
+    if( e->state==RG_PEND_READ || (e->state==RG_PEND_CAS && e->sb==sb) ) return 1;
   }
   return 0;
 }

@@ -411,6 +411,7 @@ int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int de
 int  rg_free_settle( rg_groove_t * g );
 uint64_t rg_free_begin( rg_groove_t * g );
 int  rg_free_may_revive( rg_groove_t const * g, uint64_t c );
+int  rg_free_into( rg_groove_t const * g, uint64_t sb );
 int  rg_free_settle_before( rg_groove_t * g, uint64_t start );
 
 /* rg_volume.c: the volume pool */

@@ -20,17 +20,22 @@ rg_sb_load_free( rg_groove_t * g,
 }
 
 /* rg_sb_own_slots writes this join's owner id into the owner entries of
-   sb's free slots (free_bits), so that its claims there need none.
-   Posted writes remotely: no round trip. */
+   sb's free slots (free_bits), so that its claims there need none: one
+   write per run of adjacent free slots (posted remotely: no round trip,
+   and one work request for a fresh superblock's). */
 
 static int
 rg_sb_own_slots( rg_groove_t * g,
                  uint64_t      sb,
                  uint64_t      free_bits ) {
-  uint32_t own = (uint32_t)g->owner;
+  uint32_t own[ 64 ];
+  for( uint64_t i=0UL; i<64UL; i++ ) own[i] = (uint32_t)g->owner;
   int err = RG_SUCCESS;
-  for( uint64_t f=free_bits; !err && f; f &= f - 1UL )
-    err = rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*(uint64_t)__builtin_ctzl( f ), &own, 4UL );
+  for( uint64_t f=free_bits; !err && f; ) { /* free_bits has fewer than 64 slots: a run ends below bit 64 */
+    uint64_t i = (uint64_t)__builtin_ctzl( f ), run = (uint64_t)__builtin_ctzl( ~(f>>i) );
+    err = rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*i, own, 4UL*run );
+    f &= ~(rg_full_mask( run )<<i);
+  }
   return err;
 }
 

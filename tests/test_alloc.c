@@ -654,6 +654,10 @@ test_round_trips( void ) {
   printf( "; alloc_n + free_n of 8: %.3f per object", (double)(s1.round_trips - s0.round_trips)/800.0 );
   CU_ASSERT( s1.round_trips - s0.round_trips<=200UL );
   static uint64_t many[ 64 ];
+  for( int i=0; i<4; i++ ) {
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 64UL, many, &got ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free_n( g, 64UL, many, NULL ), RG_SUCCESS );
+  }
   CU_ASSERT_EQUAL( rg_pool_stats( pool, &s0 ), RG_SUCCESS );
   for( int i=0; i<100; i++ ) {
     CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 64UL, 0UL, 64UL, many, &got ), RG_SUCCESS );
@@ -661,6 +665,27 @@ test_round_trips( void ) {
   }
   CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
   printf( "; of 64: %.3f", (double)(s1.round_trips - s0.round_trips)/6400.0 );
+  /* two superblocks' claims, a wait for the frees in flight into the
+     held one, a header read: no last-claim CAS that fails, no look at
+     a superblock this join just filled, no wait for write slots */
+  CU_ASSERT( s1.round_trips - s0.round_trips<=400UL );
+
+  /* random sizes: most superblocks frees revive are the freer's next
+     ones, taken with no container move */
+  static uint64_t live[ 256 ];
+  uint64_t x = 1UL;
+  for( int i=0; i<256; i++ ) { x = x*6364136223846793005UL + 1442695040888963407UL; CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 16UL + (x>>33) % 8177UL, 0UL, &live[i] ), RG_SUCCESS ); }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s0 ), RG_SUCCESS );
+  for( int i=0; i<4000; i++ ) {
+    x = x*6364136223846793005UL + 1442695040888963407UL;
+    uint64_t k = (x>>33) % 256UL;
+    CU_ASSERT_EQUAL_FATAL( rg_groove_free( g, live[k] ), RG_SUCCESS );
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 16UL + (x>>17) % 8177UL, 0UL, &live[k] ), RG_SUCCESS );
+  }
+  CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
+  printf( "; random step: %.3f\n", (double)(s1.round_trips - s0.round_trips)/4000.0 );
+  CU_ASSERT( s1.round_trips - s0.round_trips<=4UL*4000UL ); /* 4.9 when each went through a container */
+  for( int i=0; i<256; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, live[i] ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_SUCCESS );
   teardown();

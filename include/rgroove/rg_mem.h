@@ -95,7 +95,7 @@ typedef struct rg_mem_ops {
    for more in one post. */
 
 #define RG_MEM_INFLIGHT_RA       (16UL)
-#define RG_MEM_INFLIGHT_WR       (64UL)
+#define RG_MEM_INFLIGHT_WR       (128UL) /* a batch of 64: its headers and the words around them */
 #define RG_MEM_INFLIGHT_WR_BYTES (256UL<<10)
 
 /* Counters a remote transport keeps per connection: what the allocator

@@ -34,7 +34,7 @@
 
 #include <infiniband/verbs.h>
 
-#define RG_VERBS_SQ_DEPTH   (128U)       /* send queue: RA + WR limits of rg_mem.h, a fence, and room */
+#define RG_VERBS_SQ_DEPTH   (256U)       /* send queue: RA + WR limits of rg_mem.h, a fence, and room */
 #define RG_VERBS_LAND_SZ    (1UL<<20)    /* reads and atomic results land here; a power of 2 */
 #define RG_VERBS_RING_SZ    (1UL<<20)    /* writes leave from here; a power of 2 */
 #define RG_VERBS_OP_TIMEOUT_NS (10000000000L) /* no completion for 10 s means a dead peer */
