@@ -50,7 +50,7 @@ rg_held_claim( rg_groove_t * g,
     }
     if( (err = rg_mem_cas( g->mem, h->sb + RG_SB_FREE_OFF, bits | g->mark, 0UL, &old )) ) return err;
     if( old==(bits | g->mark) ) { /* full: nobody holds it, nobody needs to */
-      if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = h->sb, .free = 0UL }; /* its first free needs no look */
+      if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = h->sb }; /* its first free looks at it with the header */
       h->sb = 0UL;
       return rg_client_held( g, c, 0UL );
     }
@@ -111,7 +111,7 @@ rg_alloc_large( rg_groove_t * g,
   uint64_t b = rg_lowest_bit( rg_sb_free_bits( f ) ), idx = (uint64_t)__builtin_ctzl( b );
   if( (err = rg_alloc_hdr( g, g->mem, sb, c, idx, hdr_bits | (idx<<16), tag, 1 )) ) return err;
   if( (err = rg_sb_claim( g, c, sb, slot, b, &f )) ) return err;
-  if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = f }; /* its free needs no look at sb */
+  if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb }; /* its free looks at sb with the header */
   *obj = rg_groove_slot_off( sb, c, idx );
   return RG_SUCCESS;
 }

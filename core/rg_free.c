@@ -66,6 +66,22 @@ rg_obj_find( rg_groove_t const * g,
   return rg_obj_check( obj_off, *h, *bits, c, idx );
 }
 
+/* rg_look_for: a superblock this join saw (remotely) whose slots span
+   obj_off, to read the metadata of in the same round trip as obj_off's
+   header (0: none, or one it holds, which needs no read). */
+
+static uint64_t
+rg_look_for( rg_groove_t const * g,
+             uint64_t            obj_off ) {
+  for( uint64_t c=0UL; c<RG_GROOVE_SZC_CNT; c++ ) {
+    uint64_t sb = g->seen[ c ].sb;
+    if( !sb || obj_off<=sb || obj_off>=sb + RG_GROOVE_BLOCK_FOOTPRINT + (uint64_t)rg_groove_szc_cfg[ c ].obj_cnt*rg_groove_szc_cfg[ c ].obj_footprint ) continue;
+    if( c<RG_GROOVE_HELD_SZC_CNT && (sb==g->held[ c ].sb || sb==g->held[ c ].next) ) return 0UL;
+    return sb;
+  }
+  return 0UL;
+}
+
 /* rg_slot_bits_of: the free bits a free of the object at h (class c,
    slot idx, header word hdr; span_sz its third word, a span's exact
    size) sets: one, or a span's run; *dead the dead header to write. */
@@ -106,26 +122,24 @@ rg_slot_bits( rg_groove_t * g,
 
 /* rg_slot_guess: a guess of the free word of sb (class c), which the
    object at h names as its own, after checking it is a real superblock:
-   the join's held ones need no read, nor (remotely) the one it used last. */
+   the join's held ones need no read, nor (remotely) one whose metadata
+   was read with the object's header (g->look). */
 
 static int
 rg_slot_guess( rg_groove_t * g,
                uint64_t      h,
                uint64_t      c,
                uint64_t      sb,
-               uint64_t      bits,
                uint64_t *    f ) {
   if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb ) { *f = g->held[ c ].free | g->mark; return RG_SUCCESS; }
   if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) { *f = g->held[ c ].next_free | g->mark; return RG_SUCCESS; }
-  if( rg_mem_round_trips( g->mem ) && sb==g->seen[ c ].sb && !(g->seen[ c ].free & bits) ) {
-    *f = g->seen[ c ].free; /* validated when seen; a wrong guess costs a retry */
-    return RG_SUCCESS;
-  }
   if( !rg_groove_sb_in_range( g, sb ) ||
       ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) )
     return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
   uint64_t meta[ RG_SB_META_WORDS ];
-  int err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
+  int err = RG_SUCCESS;
+  if( sb==g->look.sb ) memcpy( meta, g->look.meta, sizeof(meta) );
+  else err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
   if( RG_UNLIKELY( err ) ) return err;
   if( !rg_sb_meta_ok( g, sb, c, meta ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx is not in a real class %lu superblock (header %#lx, check word %#lx): "
@@ -195,7 +209,7 @@ rg_slot_free( rg_groove_t * g,
   uint64_t sb  = rg_groove_sb_hdr_off( h, c, idx );
   uint64_t bits, dead, f, swp, dup;
   int err = rg_slot_bits( g, h, c, idx, &bits, &dead );
-  if( !err ) err = rg_slot_guess( g, h, c, sb, bits, &f );
+  if( !err ) err = rg_slot_guess( g, h, c, sb, &f );
   if( RG_UNLIKELY( err ) ) return err;
   if( RG_UNLIKELY( (rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>cnt) ) )
     return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
@@ -206,7 +220,7 @@ rg_slot_free( rg_groove_t * g,
   if( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup )) ) return err;
   if( held ) g->held[ c ].free = rg_sb_free_bits( swp ); /* and what others freed meanwhile */
   else if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) g->held[ c ].next_free = rg_sb_free_bits( swp );
-  else if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb, .free = swp };
+  else if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb };
   return rg_freed( g, c, sb, f, swp, destroy );
 }
 
@@ -251,7 +265,6 @@ rg_pend_guess( rg_groove_t * g,
                uint64_t      h,
                uint64_t      c,
                uint64_t      sb,
-               uint64_t      bits,
                uint64_t *    f ) {
   uint64_t newest = 0UL;
   int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
@@ -259,7 +272,7 @@ rg_pend_guess( rg_groove_t * g,
     rg_pend_t const * e = &g->pend[k];
     if( e->state==RG_PEND_CAS && e->sb==sb && e->ticket>newest && !(held && g->held[ c ].claimed>=e->epoch) ) { newest = e->ticket; *f = e->swp; }
   }
-  return newest ? RG_SUCCESS : rg_slot_guess( g, h, c, sb, bits, f );
+  return newest ? RG_SUCCESS : rg_slot_guess( g, h, c, sb, f );
 }
 
 /* rg_pend_cas posts the CAS of entry k (sb, c, bits, guess filled; the
@@ -275,7 +288,7 @@ rg_pend_cas( rg_groove_t * g,
   if( (err = rg_mem_post( g->mem, &r, 1UL, &e->ticket )) ) return err;
   e->state = RG_PEND_CAS;
   e->epoch = g->epoch;
-  if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb, .free = e->swp };
+  if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb };
   return RG_SUCCESS;
 }
 
@@ -294,7 +307,7 @@ rg_pend_submit( rg_groove_t *    g,
   int err = rg_obj_check( obj_off, h, w[0], &c, &idx );
   uint64_t sb = err ? 0UL : rg_groove_sb_hdr_off( h, c, idx );
   if( !err ) err = rg_slot_bits_of( g, h, c, idx, w[0], w[2], &bits, &dead );
-  if( !err ) err = rg_pend_guess( g, h, c, sb, bits, &f );
+  if( !err ) err = rg_pend_guess( g, h, c, sb, &f );
   if( !err && ((rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>rg_groove_szc_cfg[ c ].obj_cnt)) )
     err = rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
   if( err ) return err;
@@ -321,7 +334,7 @@ rg_pend_finish( rg_groove_t * g,
     err = rg_bits_set( g, e->sb, e->c, bits, &f, &swp, &dup );
     if( err==RG_ERR_INVAL ) { rg_pend_fail( g, err, e->obj ); return RG_SUCCESS; }
     if( err ) return err;
-    if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb, .free = swp };
+    if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb };
   }
   rg_held_t * h = e->c<RG_GROOVE_HELD_SZC_CNT ? &g->held[ e->c ] : NULL;
   if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free |= rg_sb_free_bits( swp ); /* nothing claimed there since it was posted: its bits only grew */
@@ -340,7 +353,9 @@ rg_pend_step( rg_groove_t * g,
   if( err ) return err;
   if( e->state==RG_PEND_READ ) {
     uint64_t w[3] = { e->hdr[0], e->hdr[1], e->hdr[2] }, obj = e->obj;
+    g->look = e->look;
     err = rg_pend_submit( g, k, obj, rg_groove_obj_hdr_off( obj ), w );
+    g->look.sb = 0UL;
     if( err==RG_ERR_INVAL ) { rg_pend_fail( g, err, obj ); rg_pend_done( g, e ); return RG_SUCCESS; }
     return err;
   }
@@ -427,11 +442,16 @@ rg_free_remote( rg_groove_t * g,
   int err = rg_groove_writable( g );
   if( !err ) err = rg_obj_in_volumes( g, obj_off );
   if( err ) return err;
-  uint64_t start = rg_free_begin( g ), h = rg_groove_obj_hdr_off( obj_off ), w[3];
-  if( (err = rg_mem_read_words( g->mem, h, w, 3UL )) ) return err;
+  uint64_t start = rg_free_begin( g ), h = rg_groove_obj_hdr_off( obj_off ), w[3], t;
+  rg_look_t look = { .sb = rg_look_for( g, obj_off ) };
+  rg_mem_req_t r[2] = { { .op = RG_MEM_OP_READ, .off = h,       .sz = sizeof(w),         .buf = w         },
+                        { .op = RG_MEM_OP_READ, .off = look.sb, .sz = sizeof(look.meta), .buf = look.meta } };
+  if( (err = rg_mem_post( g->mem, r, look.sb ? 2UL : 1UL, &t )) || (err = rg_mem_wait( g->mem, t )) ) return err;
   if( (err = rg_free_settle_before( g, start )) || (err = rg_free_room( g )) ) return err;
   uint64_t k = rg_pend_slot( g );
+  g->look = look;
   if( (err = rg_pend_submit( g, k, obj_off, h, w )) ) g->pend_cnt--;
+  g->look.sb = 0UL;
   return err;
 }
 
@@ -445,9 +465,10 @@ rg_groove_free_nbi( rg_groove_t * g,
   if( err ) return err;
   uint64_t k = rg_pend_slot( g );
   rg_pend_t * e = &g->pend[k];
-  *e = (rg_pend_t){ .state = RG_PEND_READ, .epoch = g->epoch, .obj = obj_off };
-  rg_mem_req_t r = { .op = RG_MEM_OP_READ, .off = rg_groove_obj_hdr_off( obj_off ), .sz = sizeof(e->hdr), .buf = e->hdr };
-  if( (err = rg_mem_post( g->mem, &r, 1UL, &e->ticket )) ) rg_pend_done( g, e );
+  *e = (rg_pend_t){ .state = RG_PEND_READ, .epoch = g->epoch, .obj = obj_off, .look = { .sb = rg_look_for( g, obj_off ) } };
+  rg_mem_req_t r[2] = { { .op = RG_MEM_OP_READ, .off = rg_groove_obj_hdr_off( obj_off ), .sz = sizeof(e->hdr),       .buf = e->hdr       },
+                        { .op = RG_MEM_OP_READ, .off = e->look.sb,                       .sz = sizeof(e->look.meta), .buf = e->look.meta } };
+  if( (err = rg_mem_post( g->mem, r, e->look.sb ? 2UL : 1UL, &e->ticket )) ) rg_pend_done( g, e );
   return err;
 }
 
@@ -533,12 +554,17 @@ rg_fobj_sort( rg_fobj_t * o,
 
 /* rg_free_n_read reads the header words of o[0..n) (sorted): mapped,
    directly; remotely one read per run of headers within RG_FREE_SPAN,
-   RG_MEM_INFLIGHT_RA of them in flight together. */
+   RG_MEM_INFLIGHT_RA of them in flight together, the first of them
+   with the metadata of the look_cnt superblocks of look. */
+
+#define RG_FREE_N_LOOKS (4UL) /* superblocks looked at with a batch's headers */
 
 static int
 rg_free_n_read( rg_groove_t * g,
                 rg_fobj_t *   o,
-                uint64_t      n ) {
+                uint64_t      n,
+                rg_look_t *   look,
+                uint64_t      look_cnt ) {
   if( !rg_mem_round_trips( g->mem ) ) {
     for( uint64_t i=0UL; i<n; i++ ) { int err = rg_mem_read_words( g->mem, o[i].h, o[i].w, 3UL ); if( err ) return err; }
     return RG_SUCCESS;
@@ -548,8 +574,8 @@ rg_free_n_read( rg_groove_t * g,
   int err = RG_SUCCESS;
   for( uint64_t i=0UL; !err && i<n; ) {
     rg_mem_req_t req[ RG_MEM_INFLIGHT_RA ];
-    uint64_t first[ RG_MEM_INFLIGHT_RA + 1UL ], r = 0UL, t;
-    for( ; i<n && r<RG_MEM_INFLIGHT_RA; r++ ) {
+    uint64_t first[ RG_MEM_INFLIGHT_RA + 1UL ], r = 0UL, t, lc = look_cnt;
+    for( ; i<n && r + lc<RG_MEM_INFLIGHT_RA; r++ ) {
       uint64_t j = i;
       while( j + 1UL<n && o[ j+1UL ].h + 24UL - o[i].h<=RG_FREE_SPAN ) j++;
       req[r] = (rg_mem_req_t){ .op = RG_MEM_OP_READ, .off = o[i].h, .sz = o[j].h + 24UL - o[i].h, .buf = buf + r*RG_FREE_SPAN };
@@ -557,7 +583,10 @@ rg_free_n_read( rg_groove_t * g,
       i = j + 1UL;
     }
     first[r] = i;
-    err = rg_mem_post( g->mem, req, r, &t );
+    for( uint64_t q=0UL; q<lc; q++ )
+      req[ r + q ] = (rg_mem_req_t){ .op = RG_MEM_OP_READ, .off = look[q].sb, .sz = sizeof(look[q].meta), .buf = look[q].meta };
+    look_cnt = 0UL; /* with the first post only */
+    err = rg_mem_post( g->mem, req, r + lc, &t );
     if( !err ) err = rg_mem_wait( g->mem, t );
     for( uint64_t q=0UL; !err && q<r; q++ )
       for( uint64_t x=first[q]; x<first[ q+1UL ]; x++ ) memcpy( o[x].w, (uint8_t *)req[q].buf + (o[x].h - req[q].off), 24UL );
@@ -577,7 +606,7 @@ rg_free_n_group( rg_groove_t * g,
                  uint64_t      n ) {
   uint64_t sb = o[0].sb, c = o[0].c, bits = 0UL, f, swp, dup;
   int rt = rg_mem_round_trips( g->mem ), held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
-  int err = rt ? rg_pend_guess( g, o[0].h, c, sb, o[0].bits, &f ) : rg_slot_guess( g, o[0].h, c, sb, o[0].bits, &f );
+  int err = rt ? rg_pend_guess( g, o[0].h, c, sb, &f ) : rg_slot_guess( g, o[0].h, c, sb, &f );
   if( err==RG_ERR_INVAL ) { for( uint64_t x=0UL; x<n; x++ ) o[x].err = err; return RG_SUCCESS; }
   if( err ) return err;
   for( uint64_t x=0UL; x<n; x++ ) {
@@ -623,8 +652,15 @@ rg_free_n_chunk( rg_groove_t *    g,
     if( !res[i] ) o[ cnt++ ] = (rg_fobj_t){ .off = obj_off[i], .h = rg_groove_obj_hdr_off( obj_off[i] ), .i = i };
   }
   rg_fobj_sort( o, cnt );
+  rg_look_t look[ RG_FREE_N_LOOKS ];
+  uint64_t  look_cnt = 0UL;
+  for( uint64_t x=0UL; x<cnt && look_cnt<RG_FREE_N_LOOKS; x++ ) {
+    uint64_t sb = rg_look_for( g, o[x].off ), q = 0UL;
+    while( q<look_cnt && look[q].sb!=sb ) q++;
+    if( sb && q==look_cnt ) look[ look_cnt++ ].sb = sb;
+  }
   uint64_t start = rg_free_begin( g );
-  int err = rg_free_n_read( g, o, cnt );
+  int err = rg_free_n_read( g, o, cnt, look, look_cnt );
   if( !err ) err = rg_free_settle_before( g, start );
   if( err ) return err;
   uint64_t live = 0UL;
@@ -642,7 +678,10 @@ rg_free_n_chunk( rg_groove_t *    g,
   for( uint64_t x=0UL; x<live; ) {
     uint64_t y = x + 1UL;
     while( y<live && o[y].sb==o[x].sb ) y++;
-    if( (err = rg_free_n_group( g, o + x, y - x )) ) return err;
+    for( uint64_t q=0UL; q<look_cnt; q++ ) if( look[q].sb==o[x].sb ) g->look = look[q];
+    err = rg_free_n_group( g, o + x, y - x );
+    g->look.sb = 0UL;
+    if( err ) return err;
     for( uint64_t q=x; q<y; q++ ) res[ o[q].i ] = o[q].err;
     x = y;
   }

@@ -102,12 +102,21 @@ typedef struct rg_held {
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:
-   per class, the superblock it last used and the free word it left. */
+   per class, the superblock it last used (seen), and the metadata of
+   one read in the same round trip as the header of the object being
+   freed (a look: sb 0 when none).  A look is only a guess of where a
+   free goes: a superblock seen once may have been destroyed since and
+   its memory be user data, so a free trusts no superblock it does not
+   hold without a check of metadata read for that free. */
 
 typedef struct rg_seen {
   uint64_t sb;
-  uint64_t free;
 } rg_seen_t;
+
+typedef struct rg_look {
+  uint64_t sb;
+  uint64_t meta[ RG_SB_META_WORDS ];
+} rg_look_t;
 
 /* A free in flight over a round-trip transport (rg_free.c): its header
    read posted (a free_nbi), or the CAS that sets its bits in sb posted,
@@ -132,6 +141,7 @@ typedef struct rg_pend {
   uint64_t swp;
   uint64_t old;     /* what it found (after the wait) */
   uint64_t held;    /* sb is the one this join holds for c */
+  rg_look_t look;   /* RG_PEND_READ: a look read with the header */
 } rg_pend_t;
 
 struct rg_groove {
@@ -162,6 +172,7 @@ struct rg_groove {
   /* round-trip transports only */
   uint64_t         slot_seen   [ RG_GROOVE_SZC_CNT ];
   rg_seen_t        seen        [ RG_GROOVE_SZC_CNT ];
+  rg_look_t        look;          /* the free being completed's, if any */
   uint64_t         reclaim_skip[ RG_GROOVE_SZC_CNT ];
   rg_pend_t        pend[ RG_PEND_MAX ];
   uint64_t         pend_cnt;      /* entries in use */

@@ -518,6 +518,42 @@ test_held_superblocks( void ) {
   teardown();
 }
 
+/* A superblock a join saw (remotely: it guesses its free word from
+   that) is emptied by another join and destroyed, and its memory becomes
+   user data that imitates a header at one of its old slots: a free of
+   that interior pointer is refused, and the data stays as it was. */
+
+static void
+test_seen_then_forged( void ) {
+  setup( 1UL );
+  rg_pool_t * other = rg_pool_dup( pool, 5UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( other );
+  rg_groove_t * h = rg_pool_groove( other );
+  uint64_t o[3];
+  for( int i=0; i<3; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 12000UL, 7UL, &o[i] ), RG_SUCCESS ); /* class 10: one superblock */
+  uint64_t hdr = rg_groove_obj_hdr_off( o[0] ), w0 = peek( hdr ), w1 = peek( hdr + 8UL );
+  uint64_t sb  = rg_groove_sb_hdr_off( hdr, rg_groove_hdr_szc( w0 ), rg_groove_hdr_idx( w0 ) );
+  for( int i=0; i<3; i++ ) CU_ASSERT_EQUAL( rg_groove_free( h, o[i] ), RG_SUCCESS ); /* emptied by another join */
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_trim( h, NULL ), RG_SUCCESS );                       /* and destroyed */
+  CU_ASSERT_EQUAL( rg_groove_hdr_type( peek( sb ) ), RG_GROOVE_HDR_TYPE_DEAD );
+  uint64_t big;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 40000UL, 0UL, &big ), RG_SUCCESS ); /* its memory: user data now */
+  CU_ASSERT_FATAL( big<=sb + RG_SB_FREE_OFF && hdr + 16UL<=big + 40000UL );
+  poke( hdr, w0 );                                                                 /* the old header, imitated */
+  poke( hdr + 8UL, w1 );
+  poke( sb + RG_SB_FREE_OFF, 0UL );                                                /* and a free word "full" */
+  CU_ASSERT_EQUAL( rg_groove_free( g, o[0] ), RG_ERR_INVAL );
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( peek( sb + RG_SB_FREE_OFF ), 0UL );                            /* untouched */
+  CU_ASSERT_EQUAL( peek( hdr ), w0 );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( h, big ), RG_SUCCESS );
+  rg_pool_close( other );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  teardown();
+}
+
 /* Batches: alloc_n hands out distinct live objects; free_n frees the
    good offsets of a batch and refuses, one by one, an interior pointer,
    an offset outside the volumes and a second free of one object in the
@@ -702,6 +738,7 @@ main( void ) {
     { "the widened stack version defeats ABA",      test_widened_version      },
     { "recovery after clients died mid-operation",  test_recovery             },
     { "a join holds its small-class superblocks",   test_held_superblocks     },
+    { "a seen superblock, destroyed, is not trusted", test_seen_then_forged    },
     { "batches: alloc_n and free_n",                test_batches              },
     { "non-blocking frees, writes and reads",       test_nonblocking          },
     { "round trips of pairs and batches",           test_round_trips          },
