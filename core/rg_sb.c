@@ -92,6 +92,34 @@ rg_sb_format( rg_groove_t * g,
   return err;
 }
 
+/* rg_sb_drop_claim takes sb, which this join holds in place in the
+   active slot at slot, out of it, then CASes its free word from f to 0
+   (*old the word found): its last slots claimed.  Remotely both CASes go
+   in one post (one round trip): if the claim finds others freed slots
+   meanwhile, sb is out of the slot and still held, as after the drop
+   alone. */
+
+static int
+rg_sb_drop_claim( rg_groove_t * g,
+                  uint64_t      slot,
+                  uint64_t      sb,
+                  uint64_t      f,
+                  uint64_t *    old ) {
+  if( !rg_mem_round_trips( g->mem ) ) {
+    int err = rg_slot_drop( g, slot, sb );
+    return err ? err : rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, 0UL, old );
+  }
+  uint64_t was, t;
+  rg_mem_req_t req[2] = { { .op = RG_MEM_OP_CAS, .off = slot,                .cmp = sb, .swp = 0UL, .old = &was },
+                          { .op = RG_MEM_OP_CAS, .off = sb + RG_SB_FREE_OFF, .cmp = f,  .swp = 0UL, .old = old  } };
+  int err = rg_client_op( g, RG_OP_SLOT, sb, slot );
+  if( !err ) err = rg_mem_post( g->mem, req, 2UL, &t );
+  if( !err ) err = rg_mem_wait( g->mem, t );
+  if( !err && was!=sb )
+    return rg_err( RG_ERR_CORRUPT, "active slot at %#lx holds %#lx, not the superblock %#lx this join holds there", slot, was, sb );
+  return err;
+}
+
 /* rg_sb_claim claims the free slots bits of the class-c superblock sb
    that this join holds and lets it go: in place in slot, the claim and
    the letting go are one CAS; out of every container, it goes back
@@ -107,15 +135,12 @@ rg_sb_claim( rg_groove_t * g,
                     uint64_t *    free_word ) {
   uint64_t f = *free_word;
   for(;;) {
-    uint64_t left = rg_sb_free_bits( f ) & ~bits, old;
-    if( slot && !left ) { /* its last slots: out of the slot first, nothing full stays in one */
-      int err = rg_slot_drop( g, slot, sb );
-      if( err ) return err;
-      slot = 0UL;
-    }
+    uint64_t left = rg_sb_free_bits( f ) & ~bits, old, in = slot;
+    if( slot && !left ) slot = 0UL; /* its last slots: out of the slot first, nothing full stays in one */
     /* in place, let it go with the claim; out, keep holding it */
     uint64_t swp = slot || !left ? left : left | g->mark;
-    int err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, swp, &old );
+    int err = in && !slot ? rg_sb_drop_claim( g, in, sb, f, &old ) /* swp is 0 */
+                          : rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, f, swp, &old );
     if( err ) return err;
     if( old==f ) {
       *free_word = swp;
