@@ -62,6 +62,52 @@ rg_held_claim( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
+/* rg_held_claim_next: rg_held_claim's last claim of bits (every bit
+   known free of the superblock held out of every container) and the
+   claim of nbits in the one held next (owner entries and headers
+   written), posted together: one round trip.  The held one found full,
+   the next one is held from then on; found with more free bits (others
+   freed there), it is claimed from as rg_held_claim does and the next
+   one stays next. */
+
+static int
+rg_held_claim_next( rg_groove_t * g,
+                    uint64_t      c,
+                    uint64_t      bits,
+                    uint64_t      nbits ) {
+  rg_held_t * h = &g->held[ c ];
+  uint64_t    cnt = rg_groove_szc_cfg[ c ].obj_cnt, s = h->next, hold, sold, t;
+  rg_mem_req_t req[2] = {
+    { .op = RG_MEM_OP_CAS, .off = h->sb + RG_SB_FREE_OFF, .cmp = bits | g->mark, .swp = 0UL, .old = &hold },
+    { .op = RG_MEM_OP_FAA, .off = s + RG_SB_FREE_OFF,     .cmp = 0UL - nbits,                .old = &sold } };
+  h->claimed = g->epoch;
+  int err = rg_mem_post( g->mem, req, 2UL, &t );
+  if( !err ) err = rg_mem_wait( g->mem, t );
+  if( err ) return err;
+  if( RG_PARANOID && ( (sold & nbits)!=nbits || rg_sb_mark( sold )!=g->me || rg_sb_free_bits( sold )>>cnt ) )
+    return rg_err( RG_ERR_CORRUPT, "next class %lu superblock at %#lx: claimed %#lx from free word %#lx", c, s, nbits, sold );
+  uint64_t left = rg_sb_free_bits( sold ) & ~nbits;
+  if( hold==(bits | g->mark) ) { /* full: out of circulation; the next one is held (named so before it is no longer next) */
+    g->seen[ c ] = (rg_seen_t){ .sb = h->sb };
+    if( (err = rg_client_held( g, c, s )) ) return err;
+    rg_sb_held_set( g, c, s, left, 0UL );
+    h->owned = left;
+    h->next  = h->next_free = 0UL;
+    return rg_client_next( g, c, 0UL );
+  }
+  h->next_free    = left;
+  h->next_claimed = g->epoch; /* what a free in flight posted before knew of it is stale now */
+  if( !left ) { /* full too: it goes, as a held one would */
+    h->next = 0UL;
+    if( (err = rg_sb_release( g, c, s, 0UL )) || (err = rg_client_next( g, c, 0UL )) ) return err;
+  }
+  if( (err = rg_mem_fetch_clear_bit( g->mem, h->sb + RG_SB_FREE_OFF, bits, &hold )) ) return err;
+  if( RG_PARANOID && ( (hold & bits)!=bits || rg_sb_mark( hold )!=g->me || rg_sb_free_bits( hold )>>cnt ) )
+    return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed %#lx from free word %#lx", c, h->sb, bits, hold );
+  h->free = rg_sb_free_bits( hold ) & ~bits;
+  return RG_SUCCESS;
+}
+
 /* rg_held_take: a superblock of held class c for this join, whose held
    one has no slot known free (it lets that one go). */
 
@@ -345,6 +391,19 @@ rg_alloc_batch( rg_groove_t * g,
       h->owned |= b;
       bits |= b;
       obj_off[ (*got)++ ] = rg_groove_slot_off( sb, c, idx ) + rg_groove_obj_offset( align );
+    }
+    if( bits==h->free && !h->slot && h->next && *got<n && rg_mem_round_trips( g->mem ) ) {
+      /* its last claim and the first in the one held next, together */
+      uint64_t s = h->next, nbits = 0UL;
+      err = rg_sb_own_slots( g, s, h->next_free );
+      for( f = h->next_free; !err && f && *got<n; f &= f - 1UL ) {
+        uint64_t b = rg_lowest_bit( f ), idx = (uint64_t)__builtin_ctzl( b );
+        err = rg_alloc_hdr( g, g->mem, s, c, idx, rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag, 0 );
+        nbits |= b;
+        obj_off[ (*got)++ ] = rg_groove_slot_off( s, c, idx ) + rg_groove_obj_offset( align );
+      }
+      if( err || (err = rg_held_claim_next( g, c, bits, nbits )) ) { *got = k0; return err; }
+      continue;
     }
     if( (err = rg_held_claim( g, c, bits )) ) { *got = k0; return err; }
   }

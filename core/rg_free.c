@@ -338,7 +338,7 @@ rg_pend_finish( rg_groove_t * g,
   }
   rg_held_t * h = e->c<RG_GROOVE_HELD_SZC_CNT ? &g->held[ e->c ] : NULL;
   if( h && h->sb==e->sb && h->claimed<e->epoch ) h->free |= rg_sb_free_bits( swp ); /* nothing claimed there since it was posted: its bits only grew */
-  if( h && h->next==e->sb ) h->next_free |= rg_sb_free_bits( swp ); /* nobody claims there: its bits only grow */
+  if( h && h->next==e->sb && h->next_claimed<e->epoch ) h->next_free |= rg_sb_free_bits( swp ); /* as for the held one */
   return rg_freed( g, e->c, e->sb, f, swp, 0 );
 }
 

@@ -99,6 +99,7 @@ typedef struct rg_held {
   uint64_t claimed; /* the join's epoch at its last claim there */
   uint64_t next;
   uint64_t next_free;
+  uint64_t next_claimed; /* the join's epoch at its last claim in next (rg_alloc.c) */
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:
@@ -416,6 +417,7 @@ int  rg_sb_trim_own( rg_groove_t * g );
 int  rg_sb_claim( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t slot, uint64_t bits, uint64_t * free_word );
 int  rg_sb_new( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
 void rg_sb_held_set( rg_groove_t * g, uint64_t c, uint64_t sb, uint64_t free_bits, uint64_t slot );
+int  rg_sb_own_slots( rg_groove_t * g, uint64_t sb, uint64_t free_bits );
 
 /* rg_free.c */
 int  rg_slot_free( rg_groove_t * g, uint64_t h, uint64_t c, uint64_t idx, int destroy );

@@ -24,7 +24,7 @@ rg_sb_load_free( rg_groove_t * g,
    write per run of adjacent free slots (posted remotely: no round trip,
    and one work request for a fresh superblock's). */
 
-static int
+int
 rg_sb_own_slots( rg_groove_t * g,
                  uint64_t      sb,
                  uint64_t      free_bits ) {
@@ -394,8 +394,9 @@ rg_sb_revived( rg_groove_t * g,
   if( h->next ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
   int err = rg_client_next( g, c, sb );
   if( err ) return err;
-  h->next      = sb;
-  h->next_free = rg_sb_free_bits( free_word );
+  h->next         = sb;
+  h->next_free    = rg_sb_free_bits( free_word );
+  h->next_claimed = g->epoch; /* frees in flight posted before knew it in another state */
   return RG_SUCCESS;
 }
 

@@ -701,10 +701,11 @@ test_round_trips( void ) {
   }
   CU_ASSERT_EQUAL( rg_pool_stats( pool, &s1 ), RG_SUCCESS );
   printf( "; of 64: %.3f", (double)(s1.round_trips - s0.round_trips)/6400.0 );
-  /* two superblocks' claims, a wait for the frees in flight into the
-     held one, a header read: no last-claim CAS that fails, no look at
-     a superblock this join just filled, no wait for write slots */
-  CU_ASSERT( s1.round_trips - s0.round_trips<=400UL );
+  /* a wait for the frees in flight into the held superblock, its last
+     claim and the next one's first in one post, a header read: no
+     last-claim CAS that fails, no look at a superblock this join just
+     filled, no wait for write slots (0.05 per object at most) */
+  CU_ASSERT( s1.round_trips - s0.round_trips<=300UL );
 
   /* random sizes: most superblocks frees revive are the freer's next
      ones, taken with no container move */
