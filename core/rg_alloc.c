@@ -76,7 +76,7 @@ rg_held_claim_next( rg_groove_t * g,
                     uint64_t      bits,
                     uint64_t      nbits ) {
   rg_held_t * h = &g->held[ c ];
-  uint64_t    cnt = rg_groove_szc_cfg[ c ].obj_cnt, s = h->next, hold, sold, t;
+  uint64_t    cnt = rg_groove_szc_cfg[ c ].obj_cnt, s = h->next, owned = h->next_free, hold, sold, t;
   rg_mem_req_t req[2] = {
     { .op = RG_MEM_OP_CAS, .off = h->sb + RG_SB_FREE_OFF, .cmp = bits | g->mark, .swp = 0UL, .old = &hold },
     { .op = RG_MEM_OP_FAA, .off = s + RG_SB_FREE_OFF,     .cmp = 0UL - nbits,                .old = &sold } };
@@ -91,7 +91,7 @@ rg_held_claim_next( rg_groove_t * g,
     g->seen[ c ] = (rg_seen_t){ .sb = h->sb };
     if( (err = rg_client_held( g, c, s )) ) return err;
     rg_sb_held_set( g, c, s, left, 0UL );
-    h->owned = left;
+    h->owned = left & owned; /* the slots others freed meanwhile carry their owners' entries */
     h->next  = h->next_free = 0UL;
     return rg_client_next( g, c, 0UL );
   }
