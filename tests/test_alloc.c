@@ -518,6 +518,42 @@ test_held_superblocks( void ) {
   teardown();
 }
 
+/* A batch that fills the held superblock takes the one held next in
+   the same post; a slot another join freed there meanwhile keeps that
+   join's owner entry until this one writes its own: the object this join
+   allocates there names this join as its owner. */
+
+static void
+test_next_owner( void ) {
+  setup( 1UL );
+  rg_pool_t * other = rg_pool_dup( pool, 5UL, NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( other );
+  rg_groove_t * h = rg_pool_groove( other );
+  uint64_t cnt = rg_groove_szc_cfg[ 0 ].obj_cnt, a[ 64 ], b[ 64 ], got, x;
+  for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &a[i] ), RG_SUCCESS ); /* h's, full */
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &x ), RG_SUCCESS );  /* g holds one of its own */
+  CU_ASSERT_EQUAL( rg_groove_free( g, a[0] ), RG_SUCCESS );                          /* g revives h's: held next */
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+  uint64_t sb = g->held[ 0 ].next, left = (uint64_t)__builtin_popcountl( g->held[ 0 ].free );
+  CU_ASSERT_FATAL( sb!=0UL );
+  CU_ASSERT_EQUAL( rg_groove_free( h, a[1] ), RG_SUCCESS );                          /* h frees its own there */
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc_n( g, 0UL, 100UL, 0UL, left + 1UL, b, &got ), RG_SUCCESS ); /* the held one's rest and a[0]'s slot */
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &b[ got ] ), RG_SUCCESS );  /* a[1]'s slot */
+  CU_ASSERT_EQUAL( b[ got ], a[1] );
+  rg_groove_obj_info_t info;
+  CU_ASSERT_EQUAL( rg_groove_obj_info( g, b[ got ], &info ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( info.owner, rg_groove_owner( g ) );
+  for( uint64_t i=0UL; i<=got; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, b[i] ), RG_SUCCESS );
+  for( uint64_t i=2UL; i<cnt; i++ ) CU_ASSERT_EQUAL( rg_groove_free( h, a[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, x ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_quiet( g ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_quiet( h ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
+  rg_pool_close( other );
+  teardown();
+}
+
 /* A superblock a join saw (remotely: it guesses its free word from
    that) is emptied by another join and destroyed, and its memory becomes
    user data that imitates a header at one of its old slots: a free of
@@ -740,6 +776,7 @@ main( void ) {
     { "recovery after clients died mid-operation",  test_recovery             },
     { "a join holds its small-class superblocks",   test_held_superblocks     },
     { "a seen superblock, destroyed, is not trusted", test_seen_then_forged    },
+    { "a batch that takes the next one owns its slots", test_next_owner       },
     { "batches: alloc_n and free_n",                test_batches              },
     { "non-blocking frees, writes and reads",       test_nonblocking          },
     { "round trips of pairs and batches",           test_round_trips          },
