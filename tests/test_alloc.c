@@ -523,12 +523,21 @@ test_held_superblocks( void ) {
    join's owner entry until this one writes its own: the object this join
    allocates there names this join as its owner. */
 
+/* other_join: a second join of the pool under test, in group 5. */
+
+static rg_pool_t *
+other_join( rg_groove_t ** h ) {
+  rg_pool_t * other = rg_pool_dup( pool, 5UL, NULL );
+  *h = other ? rg_pool_groove( other ) : NULL;
+  return other;
+}
+
 static void
 test_next_owner( void ) {
   setup( 1UL );
-  rg_pool_t * other = rg_pool_dup( pool, 5UL, NULL );
+  rg_groove_t * h;
+  rg_pool_t * other = other_join( &h );
   CU_ASSERT_PTR_NOT_NULL_FATAL( other );
-  rg_groove_t * h = rg_pool_groove( other );
   uint64_t cnt = rg_groove_szc_cfg[ 0 ].obj_cnt, a[ 64 ], b[ 64 ], got, x;
   for( uint64_t i=0UL; i<cnt; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &a[i] ), RG_SUCCESS ); /* h's, full */
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &x ), RG_SUCCESS );  /* g holds one of its own */
@@ -562,9 +571,9 @@ test_next_owner( void ) {
 static void
 test_seen_then_forged( void ) {
   setup( 1UL );
-  rg_pool_t * other = rg_pool_dup( pool, 5UL, NULL );
+  rg_groove_t * h;
+  rg_pool_t * other = other_join( &h );
   CU_ASSERT_PTR_NOT_NULL_FATAL( other );
-  rg_groove_t * h = rg_pool_groove( other );
   uint64_t o[3];
   for( int i=0; i<3; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 12000UL, 7UL, &o[i] ), RG_SUCCESS ); /* class 10: one superblock */
   uint64_t hdr = rg_groove_obj_hdr_off( o[0] ), w0 = peek( hdr ), w1 = peek( hdr + 8UL );
