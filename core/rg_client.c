@@ -41,6 +41,7 @@ rg_client_claim( rg_groove_t *    g,
       g->mark  = g->me<<RG_SB_MARK_SHIFT;
       g->owner = rg_owner_id( g->me, rg_rec_gen( w ) + 1UL );
       g->dead  = rg_hdr_dead( g->me );
+      for( uint64_t i=0UL; i<64UL; i++ ) g->own_run[i] = (uint32_t)g->owner;
       return RG_SUCCESS;
     }
   }

@@ -163,6 +163,7 @@ struct rg_groove {
   uint64_t         mark;
   uint64_t         owner;
   uint64_t         dead;          /* the dead header its frees write: rg_hdr_dead( me ) */
+  uint32_t         own_run[ 64 ]; /* its owner id 64 times: the owner entries of a run of slots, written as one */
 
   rg_held_t        held[ RG_GROOVE_HELD_SZC_CNT ];
 

@@ -28,12 +28,10 @@ int
 rg_sb_own_slots( rg_groove_t * g,
                  uint64_t      sb,
                  uint64_t      free_bits ) {
-  uint32_t own[ 64 ];
-  for( uint64_t i=0UL; i<64UL && (free_bits>>i); i++ ) own[i] = (uint32_t)g->owner; /* as many as the longest run needs */
   int err = RG_SUCCESS;
   for( uint64_t f=free_bits; !err && f; ) { /* free_bits has fewer than 64 slots: a run ends below bit 64 */
     uint64_t i = (uint64_t)__builtin_ctzl( f ), run = (uint64_t)__builtin_ctzl( ~(f>>i) );
-    err = rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*i, own, 4UL*run );
+    err = rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*i, g->own_run, 4UL*run );
     f &= ~(rg_full_mask( run )<<i);
   }
   return err;
