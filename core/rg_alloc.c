@@ -303,6 +303,50 @@ rg_groove_alloc_slow( rg_groove_t * g,
   return err;
 }
 
+/* rg_alloc_small: rg_groove_alloc of a held class on mapped memory
+   where the fast path stops: the held superblock's last slot known
+   free, a slot whose owner entry is another's, or none held but one
+   held next.  In a workload whose frees land all over the pool most
+   superblocks have a slot or two free, so these are most allocations:
+   they do rg_alloc_held's steps with the mapping's base in a register
+   and call nothing but to take the next superblock.  The rest, as the
+   held one in place in an active slot, take the slow path. */
+
+static __attribute__((noinline)) int
+rg_alloc_small( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      footprint,
+                uint64_t      align,
+                uint64_t      sz,
+                uint64_t      tag,
+                uint64_t *    obj_off ) {
+  rg_held_t * h = &g->held[ c ];
+  uint64_t sb, f, slot;
+  int err;
+  if( !h->sb && h->next && (err = rg_sb_acquire( g, c, &sb, &f, &slot )) ) return err; /* the one held next becomes held */
+  if( RG_UNLIKELY( !h->sb || !h->free || h->slot ) ) return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
+  rg_mem_t const m = *g->mem;
+  uint64_t b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( h->sb, c, idx ), old;
+  sb = h->sb;
+  if( !(h->owned & b) ) { rg_mem_write( &m, sb + RG_SB_OWNER_OFF + 4UL*idx, g->own_run, 4UL ); h->owned |= b; }
+  uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
+  rg_mem_write_words( &m, obj, hdr, 2UL );
+  *obj_off = obj + rg_groove_obj_offset( align );
+  h->claimed = g->epoch;
+  if( b==h->free ) { /* its last slot known free: full, it goes out of circulation unheld in the CAS that claims */
+    rg_mem_cas( &m, sb + RG_SB_FREE_OFF, b | g->mark, 0UL, &old );
+    if( old==(b | g->mark) ) {
+      h->sb = h->free = 0UL;
+      return rg_client_held( g, c, 0UL );
+    }
+  }
+  rg_mem_fetch_clear_bit( &m, sb + RG_SB_FREE_OFF, b, &old );
+  if( RG_PARANOID && RG_UNLIKELY( !(old & b) || rg_sb_mark( old )!=g->me ) )
+    return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from free word %#lx", c, sb, b, old );
+  h->free = rg_sb_free_bits( old ) & ~b; /* and whatever others freed meanwhile */
+  return RG_SUCCESS;
+}
+
 /* The fast path: memory mapped here, a superblock this join holds, a
    slot known free that is not its last and whose owner entry is ours.
    A locked instruction waits for every earlier store to drain, spilled
@@ -332,7 +376,7 @@ rg_groove_alloc( rg_groove_t * g,
   uint64_t    c = rg_groove_szc_small[ blocks-1UL ];
   rg_held_t * h = &g->held[ c ];
   uint64_t    f = h->free, b = rg_lowest_bit( f );
-  if( RG_UNLIKELY( !h->sb || f==b || !(h->owned & b) ) ) return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
+  if( RG_UNLIKELY( !h->sb || f==b || !(h->owned & b) ) ) return rg_alloc_small( g, c, footprint, align, sz, tag, obj_off );
   rg_mem_t const m   = *g->mem;
   uint64_t       sb  = h->sb;
   uint64_t       idx = (uint64_t)__builtin_ctzl( b );

@@ -120,6 +120,37 @@ rg_slot_bits( rg_groove_t * g,
   return err ? err : rg_slot_bits_of( g, h, c, idx, w[0], w[2], bits, dead );
 }
 
+/* rg_sb_of_ok: sb, where the object at h says its superblock is, can
+   be one: RG_ERR_INVAL if not. */
+
+static inline int
+rg_sb_of_ok( rg_groove_t const * g,
+             uint64_t            h,
+             uint64_t            sb ) {
+  if( RG_UNLIKELY( !rg_groove_sb_in_range( g, sb ) ||
+                   ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
+  return RG_SUCCESS;
+}
+
+/* rg_sb_meta_free: *f the free word of sb (class c), from its metadata
+   meta, after checking that it is a real superblock: RG_ERR_INVAL if
+   not (the object at h is then forged, copied or foreign). */
+
+static inline int
+rg_sb_meta_free( rg_groove_t const * g,
+                 uint64_t            h,
+                 uint64_t            c,
+                 uint64_t            sb,
+                 uint64_t const *    meta,
+                 uint64_t *          f ) {
+  if( RG_UNLIKELY( !rg_sb_meta_ok( g, sb, c, meta ) ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a real class %lu superblock (header %#lx, check word %#lx): "
+                   "a forged or copied header, or foreign memory", h, c, meta[0], meta[3] );
+  *f = meta[2];
+  return RG_SUCCESS;
+}
+
 /* rg_slot_guess: a guess of the free word of sb (class c), which the
    object at h names as its own, after checking it is a real superblock:
    the join's held ones need no read, nor (remotely) one whose metadata
@@ -133,19 +164,12 @@ rg_slot_guess( rg_groove_t * g,
                uint64_t *    f ) {
   if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb ) { *f = g->held[ c ].free | g->mark; return RG_SUCCESS; }
   if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) { *f = g->held[ c ].next_free | g->mark; return RG_SUCCESS; }
-  if( !rg_groove_sb_in_range( g, sb ) ||
-      ((sb - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT)!=((h - g->volume0_off)>>RG_VOLUME_LG_FOOTPRINT) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx: its superblock would be at %#lx, outside its volume", h, sb );
+  int err = rg_sb_of_ok( g, h, sb );
+  if( err ) return err;
   uint64_t meta[ RG_SB_META_WORDS ];
-  int err = RG_SUCCESS;
   if( sb==g->look.sb ) memcpy( meta, g->look.meta, sizeof(meta) );
-  else err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS );
-  if( RG_UNLIKELY( err ) ) return err;
-  if( !rg_sb_meta_ok( g, sb, c, meta ) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a real class %lu superblock (header %#lx, check word %#lx): "
-                   "a forged or copied header, or foreign memory", h, c, meta[0], meta[3] );
-  *f = meta[2];
-  return RG_SUCCESS;
+  else if( RG_UNLIKELY( err = rg_mem_read_words( g->mem, sb, meta, RG_SB_META_WORDS ) ) ) return err;
+  return rg_sb_meta_free( g, h, c, sb, meta, f );
 }
 
 /* rg_freed: sb (class c) had free word f and took swp, setting bits of
@@ -166,10 +190,35 @@ rg_freed( rg_groove_t * g,
   return RG_SUCCESS;
 }
 
-/* rg_bits_set sets bits (dead headers written) in sb of class c with a
+/* rg_bits_cas sets bits (dead headers written) in sb of class c with a
    CAS loop from the guess *f; on return *f is the word before and *swp
    the word after.  Bits found set already are a concurrent double free:
    RG_ERR_INVAL with *dup those bits (the others are not set). */
+
+static inline __attribute__((always_inline)) int
+rg_bits_cas( rg_groove_t *    g,
+             rg_mem_t const * m,
+             uint64_t         sb,
+             uint64_t         c,
+             uint64_t         bits,
+             uint64_t *       f,
+             uint64_t *       swp,
+             uint64_t *       dup ) {
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt, old;
+  *dup = 0UL;
+  for(;;) {
+    /* a full superblock nobody holds: setting its first bit takes it,
+       marked, so that it goes back into circulation exactly once (the
+       freeing word names it meanwhile) */
+    *swp = *f ? *f | bits : bits | g->mark;
+    int err = rg_mem_cas( m, sb + RG_SB_FREE_OFF, *f, *swp, &old );
+    if( RG_UNLIKELY( err ) ) return err;
+    if( RG_LIKELY( old==*f ) ) return RG_SUCCESS;
+    if( (*dup = rg_sb_free_bits( old ) & bits) ) { *f = old; return rg_err( RG_ERR_INVAL, "an object of superblock %#lx was freed concurrently (double free)", sb ); }
+    if( rg_sb_free_bits( old )>>cnt ) return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has free word %#lx beyond its %lu slots", sb, old, cnt );
+    *f = old;
+  }
+}
 
 static int
 rg_bits_set( rg_groove_t * g,
@@ -179,20 +228,21 @@ rg_bits_set( rg_groove_t * g,
              uint64_t *    f,
              uint64_t *    swp,
              uint64_t *    dup ) {
-  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt, old;
-  *dup = 0UL;
-  for(;;) {
-    /* a full superblock nobody holds: setting its first bit takes it,
-       marked, so that it goes back into circulation exactly once (the
-       freeing word names it meanwhile) */
-    *swp = *f ? *f | bits : bits | g->mark;
-    int err = rg_mem_cas( g->mem, sb + RG_SB_FREE_OFF, *f, *swp, &old );
-    if( err ) return err;
-    if( old==*f ) return RG_SUCCESS;
-    if( (*dup = rg_sb_free_bits( old ) & bits) ) { *f = old; return rg_err( RG_ERR_INVAL, "an object of superblock %#lx was freed concurrently (double free)", sb ); }
-    if( rg_sb_free_bits( old )>>cnt ) return rg_err( RG_ERR_CORRUPT, "superblock at %#lx has free word %#lx beyond its %lu slots", sb, old, cnt );
-    *f = old;
-  }
+  return rg_bits_cas( g, g->mem, sb, c, bits, f, swp, dup );
+}
+
+/* rg_still_live: none of bits (slots of the class-c object at h) is
+   free in the superblock's free word f, which has no bit beyond its
+   slots: RG_ERR_INVAL (a double free) if not. */
+
+static inline int
+rg_still_live( uint64_t h,
+               uint64_t c,
+               uint64_t f,
+               uint64_t bits ) {
+  if( RG_UNLIKELY( (rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>rg_groove_szc_cfg[ c ].obj_cnt) ) )
+    return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  return RG_SUCCESS;
 }
 
 /* rg_slot_free returns slot idx of class c, whose header is at h, to
@@ -205,14 +255,12 @@ rg_slot_free( rg_groove_t * g,
               uint64_t      c,
               uint64_t      idx,
               int           destroy ) {
-  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
-  uint64_t sb  = rg_groove_sb_hdr_off( h, c, idx );
+  uint64_t sb = rg_groove_sb_hdr_off( h, c, idx );
   uint64_t bits, dead, f, swp, dup;
   int err = rg_slot_bits( g, h, c, idx, &bits, &dead );
   if( !err ) err = rg_slot_guess( g, h, c, sb, &f );
+  if( !err ) err = rg_still_live( h, c, f, bits );
   if( RG_UNLIKELY( err ) ) return err;
-  if( RG_UNLIKELY( (rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>cnt) ) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
 
   int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
   if( !held && (err = rg_client_freeing( g, 0UL, sb )) ) return err; /* a survivor finishes it from there */
@@ -308,8 +356,7 @@ rg_pend_submit( rg_groove_t *    g,
   uint64_t sb = err ? 0UL : rg_groove_sb_hdr_off( h, c, idx );
   if( !err ) err = rg_slot_bits_of( g, h, c, idx, w[0], w[2], &bits, &dead );
   if( !err ) err = rg_pend_guess( g, h, c, sb, &f );
-  if( !err && ((rg_sb_free_bits( f ) & bits) || (rg_sb_free_bits( f )>>rg_groove_szc_cfg[ c ].obj_cnt)) )
-    err = rg_err( RG_ERR_INVAL, "object at %#lx is already free (double free?)", h );
+  if( !err ) err = rg_still_live( h, c, f, bits );
   if( err ) return err;
   int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
   if( !held && (err = rg_client_freeing( g, k + 1UL, sb )) ) return err; /* before the dead header: a survivor finds it */
@@ -493,6 +540,34 @@ rg_groove_free_slow( rg_groove_t * g,
   return err ? err : rg_groove_free_slot( g, h, c, idx );
 }
 
+/* rg_free_other: rg_groove_free on mapped memory of the object at h
+   (class c, slot idx), any case.  Most frees land in a superblock the
+   join does not hold: rg_slot_free's steps for those (not a span's),
+   with the mapping's base in a register and nothing called before the
+   CAS, whose wait for earlier stores to drain includes every register
+   a call saves (rg_alloc.c, the fast path). */
+
+static __attribute__((noinline)) int
+rg_free_other( rg_groove_t * g,
+               uint64_t      h,
+               uint64_t      c,
+               uint64_t      idx ) {
+  uint64_t sb = rg_groove_sb_hdr_off( h, c, idx );
+  if( RG_UNLIKELY( !g->me || c==RG_GROOVE_SPAN_SZC ||
+                   ( c<RG_GROOVE_HELD_SZC_CNT && (sb==g->held[ c ].sb || sb==g->held[ c ].next) ) ) )
+    return rg_groove_free_slot( g, h, c, idx );
+  rg_mem_t const m = *g->mem;
+  uint64_t bit = 1UL<<idx, meta[ RG_SB_META_WORDS ], f, swp, dup;
+  int err = rg_sb_of_ok( g, h, sb );
+  if( RG_UNLIKELY( err ) ) return err;
+  rg_mem_read_words( &m, sb, meta, RG_SB_META_WORDS );
+  if( RG_UNLIKELY( (err = rg_sb_meta_free( g, h, c, sb, meta, &f )) || (err = rg_still_live( h, c, f, bit )) ) ) return err;
+  rg_mem_store( &m, g->rec + offsetof( rg_client_rec_t, freeing ), sb ); /* rg_client_freeing's word 0 */
+  rg_mem_store( &m, h, g->dead );
+  if( RG_UNLIKELY( err = rg_bits_cas( g, &m, sb, c, bit, &f, &swp, &dup ) ) ) return err;
+  return rg_freed( g, c, sb, f, swp, 0 );
+}
+
 /* The fast path: mapped memory, into this join's held superblock: mark
    the object dead and set its bit with one CAS seeded with the bits
    known free (exact unless another join freed into the superblock
@@ -517,7 +592,7 @@ rg_groove_free( rg_groove_t * g,
     rg_mem_cas( &m, sb + RG_SB_FREE_OFF, f, f | bit, &seen );
     if( RG_LIKELY( seen==f ) ) { g->held[ c ].free |= bit; return RG_SUCCESS; }
   }
-  return rg_groove_free_slot( g, h, c, idx );
+  return rg_free_other( g, h, c, idx );
 }
 
 /* Batches ***************************************************************/
