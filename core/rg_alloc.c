@@ -315,19 +315,20 @@ rg_groove_alloc_slow( rg_groove_t * g,
 static __attribute__((noinline)) int
 rg_alloc_small( rg_groove_t * g,
                 uint64_t      c,
-                uint64_t      footprint,
                 uint64_t      align,
                 uint64_t      sz,
                 uint64_t      tag,
                 uint64_t *    obj_off ) {
   rg_held_t * h = &g->held[ c ];
-  uint64_t sb, f, slot;
-  int err;
-  if( !h->sb && h->next && (err = rg_sb_acquire( g, c, &sb, &f, &slot )) ) return err; /* the one held next becomes held */
-  if( RG_UNLIKELY( !h->sb || !h->free || h->slot ) ) return rg_groove_alloc_slow( g, footprint, align, sz, tag, obj_off );
+  if( !h->sb && h->next ) { /* the one held next becomes held */
+    uint64_t s, f, slot;
+    int err = rg_sb_acquire( g, c, &s, &f, &slot );
+    if( err ) return err;
+  }
+  if( RG_UNLIKELY( !h->sb || !h->free || h->slot ) ) return rg_groove_alloc_slow( g, rg_hdr_footprint( align, sz ), align, sz, tag, obj_off );
   rg_mem_t const m = *g->mem;
-  uint64_t b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( h->sb, c, idx ), old;
-  sb = h->sb;
+  if( !m.base ) __builtin_unreachable(); /* the caller's test: the rg_mem_* below need not repeat it */
+  uint64_t sb = h->sb, b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( sb, c, idx ), old;
   if( !(h->owned & b) ) { rg_mem_write( &m, sb + RG_SB_OWNER_OFF + 4UL*idx, g->own_run, 4UL ); h->owned |= b; }
   uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
   rg_mem_write_words( &m, obj, hdr, 2UL );
@@ -376,7 +377,7 @@ rg_groove_alloc( rg_groove_t * g,
   uint64_t    c = rg_groove_szc_small[ blocks-1UL ];
   rg_held_t * h = &g->held[ c ];
   uint64_t    f = h->free, b = rg_lowest_bit( f );
-  if( RG_UNLIKELY( !h->sb || f==b || !(h->owned & b) ) ) return rg_alloc_small( g, c, footprint, align, sz, tag, obj_off );
+  if( RG_UNLIKELY( !h->sb || f==b || !(h->owned & b) ) ) return rg_alloc_small( g, c, align, sz, tag, obj_off );
   rg_mem_t const m   = *g->mem;
   uint64_t       sb  = h->sb;
   uint64_t       idx = (uint64_t)__builtin_ctzl( b );

@@ -41,7 +41,7 @@ rg_client_claim( rg_groove_t *    g,
       g->mark  = g->me<<RG_SB_MARK_SHIFT;
       g->owner = rg_owner_id( g->me, rg_rec_gen( w ) + 1UL );
       g->dead  = rg_hdr_dead( g->me );
-      for( uint64_t i=0UL; i<64UL; i++ ) g->own_run[i] = (uint32_t)g->owner;
+      for( uint64_t k=0UL; k<64UL; k++ ) g->own_run[k] = (uint32_t)g->owner;
       return RG_SUCCESS;
     }
   }
@@ -65,62 +65,6 @@ rg_client_release( rg_groove_t * g ) {
   if( err ) return err;
   g->rec = g->me = g->mark = g->owner = g->dead = 0UL;
   return RG_SUCCESS;
-}
-
-/* rg_client_op records the operation this join is starting (RG_OP_*,
-   the superblock, the container or slot): a store, before the atomic
-   that starts it. */
-
-int
-rg_client_op( rg_groove_t * g,
-              uint64_t      op,
-              uint64_t      sb,
-              uint64_t      where ) {
-  uint64_t code = where ? (where - g->shoff)>>3 : 0UL;
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, op ), rg_op_word( op, code, sb ) );
-}
-
-/* rg_client_made names the superblock this join is making in free slot
-   x of p, which it holds: its own word, as the ops that claim the slot
-   and put p back overwrite the op word while the new one is still
-   held. */
-
-int
-rg_client_made( rg_groove_t * g,
-                uint64_t      p,
-                uint64_t      x ) {
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, made ), rg_op_word( RG_OP_CREATE, x, p ) );
-}
-
-int
-rg_client_aside( rg_groove_t * g,
-                 uint64_t      head ) {
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, aside ), head );
-}
-
-int
-rg_client_held( rg_groove_t * g,
-                uint64_t      c,
-                uint64_t      word ) {
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, held ) + 8UL*c, word );
-}
-
-int
-rg_client_next( rg_groove_t * g,
-                uint64_t      c,
-                uint64_t      word ) {
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, next ) + 8UL*c, word );
-}
-
-/* rg_client_freeing names sb in the record's freeing word k before a
-   free sets bits there: word 0 for the synchronous frees, one per entry
-   of the ring of frees in flight over a round-trip transport. */
-
-int
-rg_client_freeing( rg_groove_t * g,
-                   uint64_t      k,
-                   uint64_t      sb ) {
-  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, freeing ) + 8UL*k, sb );
 }
 
 int

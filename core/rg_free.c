@@ -133,6 +133,18 @@ rg_sb_of_ok( rg_groove_t const * g,
   return RG_SUCCESS;
 }
 
+/* rg_sb_forged: the superblock of the object at h (class c) has header
+   bits and check word check that no real one has. */
+
+static __attribute__((cold,noinline)) int
+rg_sb_forged( uint64_t h,
+              uint64_t c,
+              uint64_t bits,
+              uint64_t check ) {
+  return rg_err( RG_ERR_INVAL, "object at %#lx is not in a real class %lu superblock (header %#lx, check word %#lx): "
+                 "a forged or copied header, or foreign memory", h, c, bits, check );
+}
+
 /* rg_sb_meta_free: *f the free word of sb (class c), from its metadata
    meta, after checking that it is a real superblock: RG_ERR_INVAL if
    not (the object at h is then forged, copied or foreign). */
@@ -144,9 +156,7 @@ rg_sb_meta_free( rg_groove_t const * g,
                  uint64_t            sb,
                  uint64_t const *    meta,
                  uint64_t *          f ) {
-  if( RG_UNLIKELY( !rg_sb_meta_ok( g, sb, c, meta ) ) )
-    return rg_err( RG_ERR_INVAL, "object at %#lx is not in a real class %lu superblock (header %#lx, check word %#lx): "
-                   "a forged or copied header, or foreign memory", h, c, meta[0], meta[3] );
+  if( RG_UNLIKELY( !rg_sb_meta_ok( g, sb, c, meta ) ) ) return rg_sb_forged( h, c, meta[0], meta[3] );
   *f = meta[2];
   return RG_SUCCESS;
 }
@@ -557,12 +567,15 @@ rg_free_other( rg_groove_t * g,
                    ( c<RG_GROOVE_HELD_SZC_CNT && (sb==g->held[ c ].sb || sb==g->held[ c ].next) ) ) )
     return rg_groove_free_slot( g, h, c, idx );
   rg_mem_t const m = *g->mem;
-  uint64_t bit = 1UL<<idx, meta[ RG_SB_META_WORDS ], f, swp, dup;
+  if( !m.base ) __builtin_unreachable(); /* the caller's test: the rg_mem_* below need not repeat it */
+  uint64_t bit = 1UL<<idx, f, swp, dup;
   int err = rg_sb_of_ok( g, h, sb );
   if( RG_UNLIKELY( err ) ) return err;
-  rg_mem_read_words( &m, sb, meta, RG_SB_META_WORDS );
-  if( RG_UNLIKELY( (err = rg_sb_meta_free( g, h, c, sb, meta, &f )) || (err = rg_still_live( h, c, f, bit )) ) ) return err;
-  rg_mem_store( &m, g->rec + offsetof( rg_client_rec_t, freeing ), sb ); /* rg_client_freeing's word 0 */
+  uint64_t bits  = *rg_mem_word( &m, sb ), check = *rg_mem_word( &m, sb + RG_SB_CHECK_OFF );
+  f = *rg_mem_word( &m, sb + RG_SB_FREE_OFF );
+  if( RG_UNLIKELY( !rg_sb_words_ok( g, sb, c, bits, f, check ) ) ) return rg_sb_forged( h, c, bits, check );
+  if( RG_UNLIKELY( err = rg_still_live( h, c, f, bit ) ) ) return err;
+  rg_client_freeing( g, 0UL, sb );
   rg_mem_store( &m, h, g->dead );
   if( RG_UNLIKELY( err = rg_bits_cas( g, &m, sb, c, bit, &f, &swp, &dup ) ) ) return err;
   return rg_freed( g, c, sb, f, swp, 0 );

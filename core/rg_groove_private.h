@@ -350,18 +350,27 @@ rg_hdr_span_cnt( uint64_t sz ) {
   return (RG_GROOVE_SPAN_OFFSET + sz + fp - 1UL)/fp;
 }
 
-/* rg_sb_meta_ok: meta (bits, next, free, check of rg_sb_hdr_t) read at
-   sb is a class-c superblock's, with a valid check word and free bits
-   within its slots. */
+/* rg_sb_words_ok: bits, free and check of rg_sb_hdr_t, read at sb, are
+   a class-c superblock's, with a valid check word and free bits within
+   its slots; rg_sb_meta_ok: the same of meta (its first four words). */
+
+static inline int
+rg_sb_words_ok( rg_groove_t const * g,
+                uint64_t            sb,
+                uint64_t            c,
+                uint64_t            bits,
+                uint64_t            free,
+                uint64_t            check ) {
+  return rg_groove_hdr_type( bits )==RG_GROOVE_HDR_TYPE_SUPERBLOCK && rg_groove_hdr_szc( bits )==c &&
+         check==rg_sb_check( g->key, sb, bits ) && !(rg_sb_free_bits( free )>>rg_groove_szc_cfg[ c ].obj_cnt);
+}
 
 static inline int
 rg_sb_meta_ok( rg_groove_t const * g,
                uint64_t            sb,
                uint64_t            c,
                uint64_t const *    meta ) {
-  return rg_groove_hdr_type( meta[0] )==RG_GROOVE_HDR_TYPE_SUPERBLOCK && rg_groove_hdr_szc( meta[0] )==c &&
-         meta[3]==rg_sb_check( g->key, sb, meta[0] ) &&
-         !(rg_sb_free_bits( meta[2] )>>rg_groove_szc_cfg[ c ].obj_cnt);
+  return rg_sb_words_ok( g, sb, c, meta[0], meta[2], meta[3] );
 }
 
 /* Paranoid or not, these guard every offset read from the region
@@ -379,12 +388,65 @@ rg_groove_range_ok( rg_groove_t const * g,
 /* rg_client.c: this join's record */
 int  rg_client_claim( rg_groove_t * g, uint32_t id_kind, uint64_t const * id );
 int  rg_client_release( rg_groove_t * g );
-int  rg_client_op( rg_groove_t * g, uint64_t op, uint64_t sb, uint64_t where );
-int  rg_client_held( rg_groove_t * g, uint64_t c, uint64_t word );
-int  rg_client_next( rg_groove_t * g, uint64_t c, uint64_t word );
-int  rg_client_freeing( rg_groove_t * g, uint64_t k, uint64_t sb );
-int  rg_client_made( rg_groove_t * g, uint64_t p, uint64_t x );
-int  rg_client_aside( rg_groove_t * g, uint64_t head );
+
+/* The record's words, each one store (inline: most are on the paths
+   of allocations and frees). */
+
+/* rg_client_op records the operation this join is starting (RG_OP_*,
+   the superblock, the container or slot): a store, before the atomic
+   that starts it. */
+
+static inline int
+rg_client_op( rg_groove_t * g,
+              uint64_t      op,
+              uint64_t      sb,
+              uint64_t      where ) {
+  uint64_t code = where ? (where - g->shoff)>>3 : 0UL;
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, op ), rg_op_word( op, code, sb ) );
+}
+
+/* rg_client_made names the superblock this join is making in free slot
+   x of p, which it holds: its own word, as the ops that claim the slot
+   and put p back overwrite the op word while the new one is still
+   held. */
+
+static inline int
+rg_client_made( rg_groove_t * g,
+                uint64_t      p,
+                uint64_t      x ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, made ), rg_op_word( RG_OP_CREATE, x, p ) );
+}
+
+static inline int
+rg_client_aside( rg_groove_t * g,
+                 uint64_t      head ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, aside ), head );
+}
+
+static inline int
+rg_client_held( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      word ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, held ) + 8UL*c, word );
+}
+
+static inline int
+rg_client_next( rg_groove_t * g,
+                uint64_t      c,
+                uint64_t      word ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, next ) + 8UL*c, word );
+}
+
+/* rg_client_freeing names sb in the record's freeing word k before a
+   free sets bits there: word 0 for the synchronous frees, one per entry
+   of the ring of frees in flight over a round-trip transport. */
+
+static inline int
+rg_client_freeing( rg_groove_t * g,
+                   uint64_t      k,
+                   uint64_t      sb ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, freeing ) + 8UL*k, sb );
+}
 
 /* rg_stack.c: containers (active slots, inactive stacks) */
 int  rg_stk_push_marked( rg_groove_t * g, uint64_t stk, uint64_t sb );

@@ -24,10 +24,10 @@ rg_sb_load_free( rg_groove_t * g,
    write per run of adjacent free slots (posted remotely: no round trip,
    and one work request for a fresh superblock's). */
 
-int
-rg_sb_own_slots( rg_groove_t * g,
-                 uint64_t      sb,
-                 uint64_t      free_bits ) {
+static __attribute__((noinline)) int
+rg_sb_own_runs( rg_groove_t * g,
+                uint64_t      sb,
+                uint64_t      free_bits ) {
   int err = RG_SUCCESS;
   for( uint64_t f=free_bits; !err && f; ) { /* free_bits has fewer than 64 slots: a run ends below bit 64 */
     uint64_t i = (uint64_t)__builtin_ctzl( f ), run = (uint64_t)__builtin_ctzl( ~(f>>i) );
@@ -35,6 +35,15 @@ rg_sb_own_slots( rg_groove_t * g,
     f &= ~(rg_full_mask( run )<<i);
   }
   return err;
+}
+
+int
+rg_sb_own_slots( rg_groove_t * g,
+                 uint64_t      sb,
+                 uint64_t      free_bits ) {
+  if( free_bits & (free_bits - 1UL) ) return rg_sb_own_runs( g, sb, free_bits );
+  /* one slot or none, as a superblock a free revived has: one small store */
+  return free_bits ? rg_mem_write( g->mem, sb + RG_SB_OWNER_OFF + 4UL*(uint64_t)__builtin_ctzl( free_bits ), g->own_run, 4UL ) : RG_SUCCESS;
 }
 
 /* rg_sb_held_set records that this join holds sb of class c (a held
