@@ -305,12 +305,12 @@ rg_groove_alloc_slow( rg_groove_t * g,
 
 /* rg_alloc_small: rg_groove_alloc of a held class on mapped memory
    where the fast path stops: the held superblock's last slot known
-   free, a slot whose owner entry is another's, or none held but one
-   held next.  In a workload whose frees land all over the pool most
-   superblocks have a slot or two free, so these are most allocations:
-   they do rg_alloc_held's steps with the mapping's base in a register
-   and call nothing but to take the next superblock.  The rest, as the
-   held one in place in an active slot, take the slow path. */
+   free, a slot whose owner entry is another's, or none held.  In a
+   workload whose frees land all over the pool most superblocks have a
+   slot or two free, so these are most allocations: they do
+   rg_alloc_held's steps with the mapping's base in a register and call
+   nothing but to take a superblock.  The rest (the held one in place in
+   an active slot, a full pool) take the slow path. */
 
 static __attribute__((noinline)) int
 rg_alloc_small( rg_groove_t * g,
@@ -320,10 +320,10 @@ rg_alloc_small( rg_groove_t * g,
                 uint64_t      tag,
                 uint64_t *    obj_off ) {
   rg_held_t * h = &g->held[ c ];
-  if( !h->sb && h->next ) { /* the one held next becomes held */
+  if( !h->sb && g->me ) { /* the one held next, else one taken (a full pool: the slow path tries harder) */
     uint64_t s, f, slot;
     int err = rg_sb_acquire( g, c, &s, &f, &slot );
-    if( err ) return err;
+    if( err && err!=RG_ERR_FULL ) return err;
   }
   if( RG_UNLIKELY( !h->sb || !h->free || h->slot ) ) return rg_groove_alloc_slow( g, rg_hdr_footprint( align, sz ), align, sz, tag, obj_off );
   rg_mem_t const m = *g->mem;
