@@ -230,17 +230,6 @@ rg_bits_cas( rg_groove_t *    g,
   }
 }
 
-static int
-rg_bits_set( rg_groove_t * g,
-             uint64_t      sb,
-             uint64_t      c,
-             uint64_t      bits,
-             uint64_t *    f,
-             uint64_t *    swp,
-             uint64_t *    dup ) {
-  return rg_bits_cas( g, g->mem, sb, c, bits, f, swp, dup );
-}
-
 /* rg_still_live: none of bits (slots of the class-c object at h) is
    free in the superblock's free word f, which has no bit beyond its
    slots: RG_ERR_INVAL (a double free) if not. */
@@ -275,7 +264,7 @@ rg_slot_free( rg_groove_t * g,
   int held = c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].sb;
   if( !held && (err = rg_client_freeing( g, 0UL, sb )) ) return err; /* a survivor finishes it from there */
   if( (err = rg_mem_store( g->mem, h, dead )) ) return err;
-  if( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup )) ) return err;
+  if( (err = rg_bits_cas( g, g->mem, sb, c, bits, &f, &swp, &dup )) ) return err;
   if( held ) g->held[ c ].free = rg_sb_free_bits( swp ); /* and what others freed meanwhile */
   else if( c<RG_GROOVE_HELD_SZC_CNT && sb==g->held[ c ].next ) g->held[ c ].next_free = rg_sb_free_bits( swp );
   else if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = sb };
@@ -388,7 +377,7 @@ rg_pend_finish( rg_groove_t * g,
     uint64_t bits = e->bits & ~rg_sb_free_bits( f );
     if( bits!=e->bits ) rg_pend_fail( g, rg_err( RG_ERR_INVAL, "an object of superblock %#lx was freed concurrently (double free)", e->sb ), e->obj );
     if( !bits ) return RG_SUCCESS;
-    err = rg_bits_set( g, e->sb, e->c, bits, &f, &swp, &dup );
+    err = rg_bits_cas( g, g->mem, e->sb, e->c, bits, &f, &swp, &dup );
     if( err==RG_ERR_INVAL ) { rg_pend_fail( g, err, e->obj ); return RG_SUCCESS; }
     if( err ) return err;
     if( !e->held ) g->seen[ e->c ] = (rg_seen_t){ .sb = e->sb };
@@ -715,7 +704,7 @@ rg_free_n_group( rg_groove_t * g,
   if( !held && (err = rg_client_freeing( g, 0UL, sb )) ) return err;
   for( uint64_t x=0UL; !err && x<n; x++ ) if( !o[x].err ) err = rg_mem_store( g->mem, o[x].h, o[x].dead );
   if( err ) return err;
-  while( (err = rg_bits_set( g, sb, c, bits, &f, &swp, &dup ))==RG_ERR_INVAL ) { /* some were freed meanwhile by others */
+  while( (err = rg_bits_cas( g, g->mem, sb, c, bits, &f, &swp, &dup ))==RG_ERR_INVAL ) { /* some were freed meanwhile by others */
     for( uint64_t x=0UL; x<n; x++ ) if( !o[x].err && (o[x].bits & dup) ) o[x].err = err;
     if( !(bits &= ~dup) ) return RG_SUCCESS;
   }
@@ -847,7 +836,7 @@ rg_free_n_held( rg_groove_t *    g,
   for( ; used; used &= used - 1UL ) {
     uint64_t c = (uint64_t)__builtin_ctzl( used ), sb = g->held[ c ].sb, f = g->held[ c ].free | g->mark, swp, dup;
     int e;
-    while( (e = rg_bits_set( g, sb, c, bits[c], &f, &swp, &dup ))==RG_ERR_INVAL ) { /* another join freed some meanwhile */
+    while( (e = rg_bits_cas( g, g->mem, sb, c, bits[c], &f, &swp, &dup ))==RG_ERR_INVAL ) { /* another join freed some meanwhile */
       for( uint64_t i=0UL; err && i<n; i++ ) if( cls[i]==c && ((dup>>slot[i]) & 1UL) ) err[i] = e;
       if( !*ret ) *ret = e;
       if( !(bits[c] &= ~dup) ) break;
