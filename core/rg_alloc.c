@@ -309,8 +309,8 @@ rg_groove_alloc_slow( rg_groove_t * g,
    workload whose frees land all over the pool most superblocks have a
    slot or two free, so these are most allocations: they do
    rg_alloc_held's steps with the mapping's base in a register and call
-   nothing but to take a superblock.  The rest (the held one in place in
-   an active slot, a full pool) take the slow path. */
+   nothing but to take a superblock or to drop the held one from the
+   active slot it sits in.  A full pool takes the slow path. */
 
 static __attribute__((noinline)) int
 rg_alloc_small( rg_groove_t * g,
@@ -325,26 +325,32 @@ rg_alloc_small( rg_groove_t * g,
     int err = rg_sb_acquire( g, c, &s, &f, &slot );
     if( err && err!=RG_ERR_FULL ) return err;
   }
-  if( RG_UNLIKELY( !h->sb || !h->free || h->slot ) ) return rg_groove_alloc_slow( g, rg_hdr_footprint( align, sz ), align, sz, tag, obj_off );
+  if( RG_UNLIKELY( !h->sb || !h->free ) ) return rg_groove_alloc_slow( g, rg_hdr_footprint( align, sz ), align, sz, tag, obj_off );
   rg_mem_t const m = *g->mem;
   if( !m.base ) __builtin_unreachable(); /* the caller's test: the rg_mem_* below need not repeat it */
   uint64_t sb = h->sb, b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( sb, c, idx ), old;
   if( !(h->owned & b) ) { rg_mem_write( &m, sb + RG_SB_OWNER_OFF + 4UL*idx, g->own_run, 4UL ); h->owned |= b; }
   uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
   rg_mem_write_words( &m, obj, hdr, 2UL );
-  *obj_off = obj + rg_groove_obj_offset( align );
   h->claimed = g->epoch;
   if( b==h->free ) { /* its last slot known free: full, it goes out of circulation unheld in the CAS that claims */
+    if( h->slot ) { /* held in place: out of the active slot first, nothing full stays in one */
+      int err = rg_slot_drop( g, h->slot, sb );
+      if( err ) return err;
+      h->slot = 0UL;
+    }
     rg_mem_cas( &m, sb + RG_SB_FREE_OFF, b | g->mark, 0UL, &old );
     if( old==(b | g->mark) ) {
       h->sb = h->free = 0UL;
+      *obj_off = obj + rg_groove_obj_offset( align );
       return rg_client_held( g, c, 0UL );
     }
   }
   rg_mem_fetch_clear_bit( &m, sb + RG_SB_FREE_OFF, b, &old );
   if( RG_PARANOID && RG_UNLIKELY( !(old & b) || rg_sb_mark( old )!=g->me ) )
     return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from free word %#lx", c, sb, b, old );
-  h->free = rg_sb_free_bits( old ) & ~b; /* and whatever others freed meanwhile */
+  h->free  = rg_sb_free_bits( old ) & ~b; /* and whatever others freed meanwhile */
+  *obj_off = obj + rg_groove_obj_offset( align );
   return RG_SUCCESS;
 }
 
