@@ -35,10 +35,11 @@ rg_alloc_hdr( rg_groove_t *    g,
    superblock leaves its slot, and if it is full indeed it goes out of
    circulation unheld, in the CAS that claims. */
 
-static int
-rg_held_claim( rg_groove_t * g,
-               uint64_t      c,
-               uint64_t      bits ) {
+static inline __attribute__((always_inline)) int
+rg_held_claim( rg_groove_t *    g,
+               rg_mem_t const * m,
+               uint64_t         c,
+               uint64_t         bits ) {
   rg_held_t * h   = &g->held[ c ];
   uint64_t    cnt = rg_groove_szc_cfg[ c ].obj_cnt, old;
   int err;
@@ -48,14 +49,14 @@ rg_held_claim( rg_groove_t * g,
       if( (err = rg_slot_drop( g, h->slot, h->sb )) ) return err;
       h->slot = 0UL;
     }
-    if( (err = rg_mem_cas( g->mem, h->sb + RG_SB_FREE_OFF, bits | g->mark, 0UL, &old )) ) return err;
+    if( (err = rg_mem_cas( m, h->sb + RG_SB_FREE_OFF, bits | g->mark, 0UL, &old )) ) return err;
     if( old==(bits | g->mark) ) { /* full: nobody holds it, nobody needs to */
-      if( rg_mem_round_trips( g->mem ) ) g->seen[ c ] = (rg_seen_t){ .sb = h->sb }; /* its first free looks at it with the header */
+      if( rg_mem_round_trips( m ) ) g->seen[ c ] = (rg_seen_t){ .sb = h->sb }; /* its first free looks at it with the header */
       h->sb = 0UL;
       return rg_client_held( g, c, 0UL );
     }
   }
-  if( (err = rg_mem_fetch_clear_bit( g->mem, h->sb + RG_SB_FREE_OFF, bits, &old )) ) return err;
+  if( (err = rg_mem_fetch_clear_bit( m, h->sb + RG_SB_FREE_OFF, bits, &old )) ) return err;
   if( RG_PARANOID && ( (old & bits)!=bits || rg_sb_mark( old )!=g->me || rg_sb_free_bits( old )>>cnt ) )
     return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed %#lx from free word %#lx", c, h->sb, bits, old );
   h->free = rg_sb_free_bits( old ) & ~bits; /* and whatever others freed meanwhile */
@@ -137,7 +138,7 @@ rg_alloc_held( rg_groove_t * g,
   if( (err = rg_alloc_hdr( g, g->mem, h->sb, c, idx, hdr_bits | (idx<<16), tag, !(h->owned & b) )) ) return err;
   h->owned |= b;
   uint64_t sb = h->sb;
-  if( (err = rg_held_claim( g, c, b )) ) return err;
+  if( (err = rg_held_claim( g, g->mem, c, b )) ) return err;
   *obj = rg_groove_slot_off( sb, c, idx );
   return RG_SUCCESS;
 }
@@ -308,9 +309,9 @@ rg_groove_alloc_slow( rg_groove_t * g,
    free, a slot whose owner entry is another's, or none held.  In a
    workload whose frees land all over the pool most superblocks have a
    slot or two free, so these are most allocations: they do
-   rg_alloc_held's steps with the mapping's base in a register and call
-   nothing but to take a superblock or to drop the held one from the
-   active slot it sits in.  A full pool takes the slow path. */
+   rg_alloc_held's steps (rg_alloc_hdr, rg_held_claim) with the mapping's
+   base in a register, without the slow path's frames for frees in
+   flight (none on mapped memory).  A full pool takes the slow path. */
 
 static __attribute__((noinline)) int
 rg_alloc_small( rg_groove_t * g,
@@ -328,30 +329,12 @@ rg_alloc_small( rg_groove_t * g,
   if( RG_UNLIKELY( !h->sb || !h->free ) ) return rg_groove_alloc_slow( g, rg_hdr_footprint( align, sz ), align, sz, tag, obj_off );
   rg_mem_t const m = *g->mem;
   if( !m.base ) __builtin_unreachable(); /* the caller's test: the rg_mem_* below need not repeat it */
-  uint64_t sb = h->sb, b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b ), obj = rg_groove_slot_off( sb, c, idx ), old;
-  if( !(h->owned & b) ) { rg_mem_write( &m, sb + RG_SB_OWNER_OFF + 4UL*idx, g->own_run, 4UL ); h->owned |= b; }
-  uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag };
-  rg_mem_write_words( &m, obj, hdr, 2UL );
-  h->claimed = g->epoch;
-  if( b==h->free ) { /* its last slot known free: full, it goes out of circulation unheld in the CAS that claims */
-    if( h->slot ) { /* held in place: out of the active slot first, nothing full stays in one */
-      int err = rg_slot_drop( g, h->slot, sb );
-      if( err ) return err;
-      h->slot = 0UL;
-    }
-    rg_mem_cas( &m, sb + RG_SB_FREE_OFF, b | g->mark, 0UL, &old );
-    if( old==(b | g->mark) ) {
-      h->sb = h->free = 0UL;
-      *obj_off = obj + rg_groove_obj_offset( align );
-      return rg_client_held( g, c, 0UL );
-    }
-  }
-  rg_mem_fetch_clear_bit( &m, sb + RG_SB_FREE_OFF, b, &old );
-  if( RG_PARANOID && RG_UNLIKELY( !(old & b) || rg_sb_mark( old )!=g->me ) )
-    return rg_err( RG_ERR_CORRUPT, "held class %lu superblock at %#lx: claimed bit %#lx from free word %#lx", c, sb, b, old );
-  h->free  = rg_sb_free_bits( old ) & ~b; /* and whatever others freed meanwhile */
-  *obj_off = obj + rg_groove_obj_offset( align );
-  return RG_SUCCESS;
+  uint64_t sb = h->sb, b = rg_lowest_bit( h->free ), idx = (uint64_t)__builtin_ctzl( b );
+  rg_alloc_hdr( g, &m, sb, c, idx, rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, c, align, sz ), tag, !(h->owned & b) );
+  h->owned |= b;
+  int err = rg_held_claim( g, &m, c, b );
+  if( !err ) *obj_off = rg_groove_slot_off( sb, c, idx ) + rg_groove_obj_offset( align );
+  return err;
 }
 
 /* The fast path: memory mapped here, a superblock this join holds, a
@@ -456,7 +439,7 @@ rg_alloc_batch( rg_groove_t * g,
       if( err || (err = rg_held_claim_next( g, c, bits, nbits )) ) { *got = k0; return err; }
       continue;
     }
-    if( (err = rg_held_claim( g, c, bits )) ) { *got = k0; return err; }
+    if( (err = rg_held_claim( g, g->mem, c, bits )) ) { *got = k0; return err; }
   }
   return RG_SUCCESS;
 }
