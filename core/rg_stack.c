@@ -251,16 +251,19 @@ rg_slot_take( rg_groove_t * g,
 }
 
 /* rg_slot_put puts the marked sb into the active slot at slot if that
-   is empty (*done 1), else leaves it (*done 0). */
+   is empty (*done 1), else leaves it (*done 0).  Where a look costs no
+   round trip, a slot seen occupied is left without the CAS (a locked
+   instruction that would fail: most puts in a random workload). */
 
 int
 rg_slot_put( rg_groove_t * g,
              uint64_t      slot,
              uint64_t      sb,
              int *         done ) {
-  uint64_t old;
-  int err = rg_client_op( g, RG_OP_SLOT, sb, slot );
-  if( !err ) err = rg_mem_cas( g->mem, slot, 0UL, sb, &old );
+  uint64_t old = 0UL;
+  int err = rg_mem_round_trips( g->mem ) ? RG_SUCCESS : rg_mem_load( g->mem, slot, &old );
+  if( !err && !old ) err = rg_client_op( g, RG_OP_SLOT, sb, slot );
+  if( !err && !old ) err = rg_mem_cas( g->mem, slot, 0UL, sb, &old );
   *done = !err && !old;
   return err;
 }
