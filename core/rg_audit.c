@@ -95,6 +95,7 @@ rg_audit_named( rg_audit_t const * a,
                 uint64_t           sb ) {
   rg_client_rec_t const * r = &a->recs[ m-1UL ];
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r->held[c]==sb || r->next[c]==sb ) return 1;
+  for( uint64_t k=0UL; k<RG_GROOVE_HELD_SZC_CNT*RG_SPARE_CNT; k++ ) if( r->spare[ k/RG_SPARE_CNT ][ k%RG_SPARE_CNT ]==sb ) return 1;
   for( uint64_t k=0UL; k<RG_FREEING_CNT; k++ ) if( r->freeing[k]==sb ) return 1; /* revived by a free */
   if( rg_op_code( r->op ) && rg_op_sb( r->op )==sb ) return 1;
   rg_audit_sb_t const * p = rg_op_code( r->made )==RG_OP_CREATE ? rg_audit_find( a, rg_op_sb( r->made ) ) : NULL;
@@ -434,20 +435,29 @@ rg_audit_records( rg_audit_t * a ) {
   return RG_SUCCESS;
 }
 
-/* rg_audit_held: every held and next word of an attached client names
-   a superblock it marks. */
+/* rg_audit_held: every held, next and spare word of an attached
+   client names a superblock it marks. */
+
+static void
+rg_audit_held_word( rg_audit_t * a,
+                    uint64_t     i,
+                    uint64_t     c,
+                    uint64_t     sb,
+                    char const * as ) {
+  rg_audit_sb_t * e = sb ? rg_audit_find( a, sb ) : NULL;
+  if( sb && ( !e || e->c!=c || rg_sb_mark( e->free )!=i + 1UL ) )
+    rg_audit_say( a, 1, "client %lu's record says it holds %#lx (class %lu%s), which it does not mark", i, sb, c, as );
+}
 
 static void
 rg_audit_held( rg_audit_t * a ) {
   for( uint64_t i=0UL; i<a->g->client_max; i++ ) {
     if( !a->alive[i] ) continue;
-    for( uint64_t k=0UL; k<2UL*RG_GROOVE_HELD_SZC_CNT; k++ ) {
-      uint64_t c = k % RG_GROOVE_HELD_SZC_CNT, sb = k<RG_GROOVE_HELD_SZC_CNT ? a->recs[i].held[c] : a->recs[i].next[c];
-      if( !sb ) continue;
-      rg_audit_sb_t * e = rg_audit_find( a, sb );
-      if( !e || e->c!=c || rg_sb_mark( e->free )!=i + 1UL )
-        rg_audit_say( a, 1, "client %lu's record says it holds %#lx (class %lu%s), which it does not mark", i, sb, c,
-                      k<RG_GROOVE_HELD_SZC_CNT ? "" : ", next" );
+    rg_client_rec_t const * r = &a->recs[i];
+    for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
+      rg_audit_held_word( a, i, c, r->held[c], "" );
+      rg_audit_held_word( a, i, c, r->next[c], ", next" );
+      for( uint64_t k=0UL; k<RG_SPARE_CNT; k++ ) rg_audit_held_word( a, i, c, r->spare[c][k], ", spare" );
     }
   }
 }

@@ -85,7 +85,10 @@ rg_groove_clients( rg_groove_t const *   g,
         .id_kind = (uint32_t)r[i].id_kind, .id = { r[i].id[0], r[i].id[1] }, .joined = r[i].joined,
         .owner = rg_owner_id( base + i + 1UL, rg_rec_gen( r[i].state ) ), .op = rg_op_code( r[i].op ),
       };
-      for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) info.held += !!r[i].held[c] + !!r[i].next[c];
+      for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
+        info.held += !!r[i].held[c] + !!r[i].next[c];
+        for( uint64_t k=0UL; k<RG_SPARE_CNT; k++ ) info.held += !!r[i].spare[c][k];
+      }
       int ret = fn( ctx, &info );
       if( ret ) return ret;
     }

@@ -315,7 +315,7 @@ rg_groove_recover_client( rg_groove_t *          g,
   /* what a trim set aside first, while its chain is whole (the other
      words may name its links); then its frees (a superblock they revive
      or empty is then handled like any other); then what it held and the
-     operation it was in, then what it held next */
+     operation it was in, then what it held next and its spares */
   if( r.aside ) err = rg_rec_aside( g, r.aside, d, &r, rec );
   for( uint64_t k=0UL; !err && k<RG_FREEING_CNT; k++ ) if( r.freeing[k] ) err = rg_rec_sb( g, r.freeing[k], d, &r, rec );
   uint64_t op = rg_op_code( r.op ), osb = rg_op_sb( r.op );
@@ -324,6 +324,10 @@ rg_groove_recover_client( rg_groove_t *          g,
   if( !err && op!=RG_OP_NONE && op!=RG_OP_VOLUME ) err = rg_rec_sb( g, osb, d, &r, rec );
   for( uint64_t c=0UL; !err && c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r.held[c] ) err = rg_rec_sb( g, r.held[c], d, &r, rec );
   for( uint64_t c=0UL; !err && c<RG_GROOVE_HELD_SZC_CNT; c++ ) if( r.next[c] ) err = rg_rec_sb( g, r.next[c], d, &r, rec );
+  for( uint64_t k=0UL; !err && k<RG_GROOVE_HELD_SZC_CNT*RG_SPARE_CNT; k++ ) {
+    uint64_t sb = r.spare[ k/RG_SPARE_CNT ][ k%RG_SPARE_CNT ];
+    if( sb ) err = rg_rec_sb( g, sb, d, &r, rec );
+  }
   if( err ) return err; /* the record stays ours, recovering: a retry resumes */
 
   /* the record is free again; the objects d allocated stay */

@@ -65,6 +65,7 @@ static inline uint64_t rg_rec_word ( uint64_t gen, uint64_t recoverer, uint64_t 
 
 _Static_assert( RG_GROOVE_HELD_SZC_CNT==sizeof(((rg_client_rec_t *)0)->held)/sizeof(uint64_t), "a held word per held class" );
 _Static_assert( RG_GROOVE_HELD_SZC_CNT==sizeof(((rg_client_rec_t *)0)->next)/sizeof(uint64_t), "a next word per held class" );
+_Static_assert( RG_GROOVE_HELD_SZC_CNT*RG_SPARE_CNT==sizeof(((rg_client_rec_t *)0)->spare)/sizeof(uint64_t), "spare words per held class" );
 
 /* rg_groove_szc_of: rg_groove_szc, by a table for the footprints of the
    held classes (up to RG_GROOVE_SMALL_BLOCKS blocks), the usual sizes. */
@@ -89,7 +90,11 @@ rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512, at most 
    superblock a free of this join's revived while it held sb, held out
    of every container to be taken when sb is full (next_free: its bits
    known free), so that a steady mix of allocs and frees of a class
-   moves no superblock through the containers (rg_sb.c). */
+   moves no superblock through the containers (rg_sb.c).  spare: on
+   mapped memory, up to RG_SPARE_CNT more revived while it held both
+   (spare_free: their bits known free), to become next in turn: frees
+   and allocations of a class come in runs, and each superblock they
+   would put back and take again costs a mark, a move and an unmark. */
 
 typedef struct rg_held {
   uint64_t sb;
@@ -100,6 +105,8 @@ typedef struct rg_held {
   uint64_t next;
   uint64_t next_free;
   uint64_t next_claimed; /* the join's epoch at its last claim in next (rg_alloc.c) */
+  uint64_t spare[ RG_SPARE_CNT ];
+  uint64_t spare_free[ RG_SPARE_CNT ]; /* bits known free in each spare */
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:
@@ -435,6 +442,14 @@ rg_client_next( rg_groove_t * g,
                 uint64_t      c,
                 uint64_t      word ) {
   return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, next ) + 8UL*c, word );
+}
+
+static inline int
+rg_client_spare( rg_groove_t * g,
+                 uint64_t      c,
+                 uint64_t      k,
+                 uint64_t      word ) {
+  return rg_mem_store( g->mem, g->rec + offsetof( rg_client_rec_t, spare ) + 8UL*(RG_SPARE_CNT*c + k), word );
 }
 
 /* rg_client_freeing names sb in the record's freeing word k before a

@@ -9,8 +9,8 @@
 
      [0, 4096)                 rg_region_hdr_t
      [4096, +33024)            rg_groove_shared_t
-     [65536, +4095*320)        rg_client_rec_t[ RG_CLIENT_MAX ]
-     [2 MiB + i GiB, +1 GiB)   volume i: rg_volume_hdr_t, then its class-31
+     [65536, +4095*640)        rg_client_rec_t[ RG_CLIENT_MAX ]
+     [4 MiB + i GiB, +1 GiB)   volume i: rg_volume_hdr_t, then its class-31
                                superblock at +512 */
 
 #include "rgroove/rg_groove.h"
@@ -83,6 +83,7 @@ _Static_assert( sizeof(rg_groove_shared_t)==RG_GROOVE_FOOTPRINT, "RG_GROOVE_FOOT
 #define RG_CLIENT_RECOVERING (2UL)
 
 #define RG_FREEING_CNT (8UL)
+#define RG_SPARE_CNT   (4UL) /* spares per small class */
 
 typedef struct rg_client_rec {
   uint64_t state;
@@ -96,10 +97,11 @@ typedef struct rg_client_rec {
   uint64_t next[ 10 ];              /* per small class: the one held to take next (0: none) */
   uint64_t made;                    /* the superblock it made last, packed: RG_OP_CREATE, its slot, its parent */
   uint64_t aside;                   /* the superblocks a trim set aside: a chain through their links (0: none) */
+  uint64_t spare[ 10 ][ RG_SPARE_CNT ]; /* per small class: more held to take next, on mapped memory (0: none) */
   uint64_t zero[ 3 ];
 } rg_client_rec_t;
 
-_Static_assert( sizeof(rg_client_rec_t)==320UL, "client record: five lines" );
+_Static_assert( sizeof(rg_client_rec_t)==640UL, "client record: ten lines" );
 
 #define RG_CLIENT_MAX        (4095UL)   /* records: marks and owner ids carry an index + 1 in 12 bits */
 #define RG_CLIENT_GEN_BITS   (20)

@@ -265,6 +265,29 @@ rg_sb_acquire_any( rg_groove_t * g,
   }
 }
 
+/* rg_sb_spare_next: the last spare of class c, if any, becomes the one
+   held next (none held next now).  The record names it as next before
+   it stops naming it as a spare. */
+
+static int
+rg_sb_spare_next( rg_groove_t * g,
+                  uint64_t      c ) {
+  rg_held_t * h = &g->held[ c ];
+  for( uint64_t k=RG_SPARE_CNT; k--; ) {
+    uint64_t s = h->spare[ k ];
+    if( !s ) continue;
+    int err = rg_client_next( g, c, s );
+    if( !err ) err = rg_client_spare( g, c, k, 0UL );
+    if( err ) return err;
+    h->next         = s;
+    h->next_free    = h->spare_free[ k ]; /* a subset of its free bits, as for any held one */
+    h->next_claimed = g->epoch;
+    h->spare[ k ]   = h->spare_free[ k ] = 0UL;
+    return RG_SUCCESS;
+  }
+  return rg_client_next( g, c, 0UL );
+}
+
 /* rg_sb_take_next: the superblock held next for class c becomes the
    one held.  The record names it as held before it stops naming it as
    next: a survivor finds it under one word or both, never under none. */
@@ -282,7 +305,7 @@ rg_sb_take_next( rg_groove_t * g,
   int err = rg_sb_hold( g, c, *sb, *free_word, 0UL );
   if( err ) return err;
   h->next = h->next_free = 0UL;
-  return rg_client_next( g, c, 0UL );
+  return rg_sb_spare_next( g, c );
 }
 
 int
@@ -381,13 +404,36 @@ rg_sb_destroy( rg_groove_t * g,
   return err;
 }
 
+/* rg_sb_spare: keep the revived sb as a spare of class c, named by its
+   record word before the freeing word stops naming it.  No room puts it
+   back, and so does memory a round trip away, where frees in flight
+   would have to track the spares' bits as they do the next one's. */
+
+static int
+rg_sb_spare( rg_groove_t * g,
+             uint64_t      c,
+             uint64_t      sb,
+             uint64_t      free_word ) {
+  rg_held_t * h = &g->held[ c ];
+  for( uint64_t k=0UL; rg_mem_is_mapped( g->mem ) && k<RG_SPARE_CNT; k++ ) {
+    if( h->spare[ k ] ) continue;
+    int err = rg_client_spare( g, c, k, sb );
+    if( err ) return err;
+    h->spare[ k ]      = sb;
+    h->spare_free[ k ] = rg_sb_free_bits( free_word );
+    return RG_SUCCESS;
+  }
+  return rg_sb_release_from( g, c, sb, 0UL, free_word );
+}
+
 /* rg_sb_revived: this join's free just marked sb as its own while
    setting a bit there (sb was full, out of circulation; the record's
    freeing word names it).  Hold it if the join holds none of the class
    (its next alloc takes it from here), else hold it next if it holds
-   none next (the alloc that fills the held one takes it), else put it
-   back.  In a steady mix of allocs and frees most revived superblocks
-   are taken this way, with no atomic beyond the free's own. */
+   none next (the alloc that fills the held one takes it), else keep it
+   as a spare or put it back.  In a steady mix of allocs and frees most
+   revived superblocks are taken this way, with no atomic beyond the
+   free's own. */
 
 int
 rg_sb_revived( rg_groove_t * g,
@@ -398,7 +444,7 @@ rg_sb_revived( rg_groove_t * g,
   if( c>=RG_GROOVE_HELD_SZC_CNT ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
   rg_held_t * h = &g->held[ c ];
   if( !h->sb ) return rg_sb_hold( g, c, sb, free_word, 0UL ); /* held out, as rg_sb_acquire's */
-  if( h->next ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  if( h->next ) return rg_sb_spare( g, c, sb, free_word );
   int err = rg_client_next( g, c, sb );
   if( err ) return err;
   h->next         = sb;
@@ -487,6 +533,12 @@ rg_groove_flush( rg_groove_t * g ) {
   if( (err = rg_free_settle( g )) ) return err;
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
     rg_held_t h = g->held[ c ];
+    for( uint64_t k=0UL; k<RG_SPARE_CNT; k++ ) {
+      if( !h.spare[ k ] ) continue;
+      g->held[ c ].spare[ k ] = g->held[ c ].spare_free[ k ] = 0UL;
+      if( (err = rg_sb_release( g, c, h.spare[ k ], 0UL )) ) return err;
+      if( (err = rg_client_spare( g, c, k, 0UL )) ) return err;
+    }
     if( h.next ) {
       g->held[ c ].next = g->held[ c ].next_free = 0UL;
       if( (err = rg_sb_release( g, c, h.next, 0UL )) ) return err;

@@ -553,6 +553,132 @@ test_held_superblocks( void ) {
   teardown();
 }
 
+/* Spares (mapped memory): a join's frees that revive more superblocks
+   of a class than it holds and holds next keep up to RG_SPARE_CNT more,
+   marked and named in its record; the next revival past them goes back
+   into the active slot.  Filling the held one makes the next one held
+   and the last spare next, named so before its spare word is cleared.
+   A client killed with spares has them recirculated by recovery; a join
+   that leaves puts them back itself. */
+
+static uint64_t
+spare_word( rg_groove_t * j,
+            uint64_t      k ) {
+  return peek( j->rec + offsetof( rg_client_rec_t, spare ) + 8UL*k ); /* class 0's */
+}
+
+/* full_sbs allocates class-0 objects with j until n superblocks are
+   full of them: each one's offset in sb[], one of its objects in one[].
+   Returns how many it allocated. */
+
+static uint64_t
+sb_of( uint64_t obj ) {
+  uint64_t h = rg_groove_obj_hdr_off( obj );
+  return rg_groove_sb_hdr_off( h, 0UL, rg_groove_hdr_idx( peek( h ) ) );
+}
+
+static uint64_t
+full_sbs( rg_groove_t * j,
+          uint64_t      n,
+          uint64_t *    sb,
+          uint64_t *    one ) {
+  uint64_t cnt = rg_groove_szc_cfg[ 0 ].obj_cnt, seen[ 16 ], first[ 16 ], got[ 16 ] = {0}, m = 0UL, done = 0UL, t;
+  for( t=0UL; done<n && t<(n + 2UL)*cnt; t++ ) {
+    uint64_t obj, s, i = 0UL;
+    CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( j, 0UL, 100UL, 0UL, &obj ), RG_SUCCESS );
+    s = sb_of( obj );
+    while( i<m && seen[i]!=s ) i++;
+    if( i==m ) { CU_ASSERT_FATAL( m<16UL ); seen[ m ] = s; first[ m++ ] = obj; }
+    if( ++got[i]==cnt ) { sb[ done ] = s; one[ done++ ] = first[i]; }
+  }
+  CU_ASSERT_EQUAL_FATAL( done, n );
+  return t;
+}
+
+static void
+test_spares( void ) {
+  setup( 1UL );
+  if( !rg_mem_is_mapped( rg_groove_mem( g ) ) ) { teardown(); return; }
+  enum { N = 3 + RG_SPARE_CNT };
+  uint64_t sb[ N ], one[ N ], slot = rg_groove_active_off( g, 0UL );
+  full_sbs( g, N, sb, one );
+  for( uint64_t i=0UL; i<N; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, one[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( g->held[ 0 ].sb, sb[0] );                        /* held, */
+  CU_ASSERT_EQUAL( g->held[ 0 ].next, sb[1] );                      /* held next, */
+  for( uint64_t k=0UL; k<RG_SPARE_CNT; k++ ) {
+    CU_ASSERT_EQUAL( g->held[ 0 ].spare[ k ], sb[ 2UL + k ] );      /* spares, */
+    CU_ASSERT_EQUAL( spare_word( g, k ), sb[ 2UL + k ] );           /* named in the record, */
+    CU_ASSERT_EQUAL( mark_of( sb[ 2UL + k ] ), me_of( g ) );        /* marked as g's */
+  }
+  CU_ASSERT_EQUAL( peek( slot ), sb[ N - 1 ] );                     /* the one past them: back in the slot, */
+  CU_ASSERT_EQUAL( mark_of( sb[ N - 1 ] ), 0UL );                   /* unmarked */
+  verify_ok();
+
+  uint64_t a, b;
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &a ), RG_SUCCESS ); /* fills the held one */
+  CU_ASSERT_EQUAL( a, one[0] );
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &b ), RG_SUCCESS ); /* takes the next one */
+  CU_ASSERT_EQUAL( b, one[1] );
+  uint64_t last = sb[ 1UL + RG_SPARE_CNT ];
+  CU_ASSERT_EQUAL( g->held[ 0 ].next, last );                       /* the last spare is next now, */
+  CU_ASSERT_EQUAL( peek( g->rec + offsetof( rg_client_rec_t, next ) ), last );
+  CU_ASSERT_EQUAL( spare_word( g, RG_SPARE_CNT - 1UL ), 0UL );      /* a spare no more */
+  CU_ASSERT_EQUAL( g->held[ 0 ].spare[ RG_SPARE_CNT - 1UL ], 0UL );
+  verify_ok();
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+
+  /* a client killed holding spares: recovery puts every one back */
+  int pipefd[2];
+  CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
+  pid_t pid = fork();
+  CU_ASSERT_FATAL( pid>=0 );
+  if( !pid ) {
+    rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );
+    rg_groove_t * m = mine ? rg_pool_groove( mine ) : NULL;
+    uint64_t csb[ N ], cone[ N ], said[2] = { m ? rg_groove_owner( m ) : 0UL, 0UL }; /* its owner id, its objects */
+    if( !m ) _exit( 3 );
+    said[1] = full_sbs( m, N - 1, csb, cone ) - (N - 1);
+    for( uint64_t i=0UL; i<N - 1; i++ ) if( rg_groove_free( m, cone[i] ) ) _exit( 4 );
+    if( !m->held[ 0 ].spare[ RG_SPARE_CNT - 1UL ] ) _exit( 5 );
+    if( write( pipefd[1], said, sizeof(said) )!=sizeof(said) ) _exit( 6 );
+    for(;;) pause();
+  }
+  uint64_t said[2] = { 0UL, 0UL };
+  CU_ASSERT_EQUAL_FATAL( read( pipefd[0], said, sizeof(said) ), (ssize_t)sizeof(said) );
+  close( pipefd[0] ); close( pipefd[1] );
+  kill( pid, SIGKILL );
+  waitpid( pid, NULL, 0 );
+  CU_ASSERT_EQUAL( rg_groove_verify( g ), RG_ERR_AGAIN );           /* left by a client that is gone */
+  rg_groove_recovery_t rec = {0};
+  CU_ASSERT_EQUAL( rg_groove_recover_dead( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.clients, 1UL );
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 2UL + RG_SPARE_CNT ); /* held, next and spares */
+  verify_ok();
+  uint64_t freed = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_free_owner( g, said[0], 0UL, 0, &freed ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( freed, said[1] );                                /* its objects stayed until then */
+
+  /* a join that leaves puts its spares back */
+  rg_pool_t * other = rg_pool_dup( pool, rg_groove_cgroup_hint( g ), NULL );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( other );
+  rg_groove_t * h = rg_pool_groove( other );
+  uint64_t hsb[ N ], hone[ N ];
+  full_sbs( h, N - 1, hsb, hone );
+  for( uint64_t i=0UL; i<N - 1; i++ ) CU_ASSERT_EQUAL( rg_groove_free( h, hone[i] ), RG_SUCCESS );
+  uint64_t spare0 = h->held[ 0 ].spare[ 0 ];
+  CU_ASSERT_EQUAL( mark_of( spare0 ), me_of( h ) );
+  rg_pool_close( other );
+  CU_ASSERT_EQUAL( mark_of( spare0 ), 0UL );
+  verify_ok();
+  CU_ASSERT_EQUAL( rg_groove_free_owner( g, 0UL, 0UL, RG_FREE_ALL, &freed ), RG_SUCCESS );
+  rg_groove_usage_t u;
+  CU_ASSERT_EQUAL( rg_groove_usage( g, &u ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( u.objects, 0UL );
+  verify_ok();
+  teardown();
+}
+
 /* A batch that fills the held superblock takes the one held next in
    the same post; a slot another join freed there meanwhile keeps that
    join's owner entry until this one writes its own: the object this join
@@ -819,6 +945,7 @@ main( void ) {
     { "the widened stack version defeats ABA",      test_widened_version      },
     { "recovery after clients died mid-operation",  test_recovery             },
     { "a join holds its small-class superblocks",   test_held_superblocks     },
+    { "spares: kept, taken in turn, recovered",     test_spares               },
     { "a seen superblock, destroyed, is not trusted", test_seen_then_forged    },
     { "a batch that takes the next one owns its slots", test_next_owner       },
     { "batches: alloc_n and free_n",                test_batches              },

@@ -8,6 +8,7 @@
 
 #include "rg_test.h"
 #include "rgroove/rgroove.h"
+#include "core/rg_groove_private.h" /* RG_SPARE_CNT */
 
 #include <pthread.h>
 #include <string.h>
@@ -253,19 +254,21 @@ groups_close( rg_pool_t * pool,
 }
 
 /* Superblocks revived by one concurrency group stay with it (held,
-   held next, in its active slot, then on its stack); a group with none
-   that revives none takes them from the others' stacks before making
-   new ones; one that revives its own makes new ones. */
+   held next, its spares on mapped memory, in its active slot, then on
+   its stack); a group with none that revives none takes them from the
+   others' stacks before making new ones; one that revives its own makes
+   new ones. */
 
 static void
 test_stealing( void ) {
   rg_pool_t * a, * b, * pool = groups_open( &a, &b );
-  rg_gaddr_t x[ 5*38 ];
-  for( int i=0; i<5*38; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* 5 full superblocks */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[0] ), RG_SUCCESS );   /* revived: a holds it */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[38] ), RG_SUCCESS );  /* revived: a holds it next */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[76] ), RG_SUCCESS );  /* revived into a's empty active slot */
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[114] ), RG_SUCCESS ); /* revived onto a's inactive stack */
+  uint64_t kept = 2UL + (rg_mem_is_mapped( rg_groove_mem( rg_pool_groove( a ) ) ) ? RG_SPARE_CNT : 0UL); /* held, next, spares */
+  rg_gaddr_t x[ (2UL + RG_SPARE_CNT + 3UL)*38UL ];
+  uint64_t full = kept + 3UL, stacked = 38UL*(kept + 1UL);
+  for( uint64_t i=0UL; i<full*38UL; i++ ) CU_ASSERT_EQUAL_FATAL( rg_pool_alloc( a, 0UL, 100UL, 0UL, &x[i] ), RG_SUCCESS ); /* full superblocks */
+  for( uint64_t i=0UL; i<kept; i++ ) CU_ASSERT_EQUAL( rg_pool_free( a, x[ 38UL*i ] ), RG_SUCCESS ); /* revived: a keeps them */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[ 38UL*kept ] ), RG_SUCCESS ); /* revived into a's empty active slot */
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[ stacked ] ), RG_SUCCESS );   /* revived onto a's inactive stack */
   CU_ASSERT_EQUAL( rg_pool_quiet( a ), RG_SUCCESS );        /* what a round-trip transport left in flight */
   rg_groove_usage_t before, after;
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
@@ -273,20 +276,20 @@ test_stealing( void ) {
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
   CU_ASSERT_EQUAL( after.superblocks, before.superblocks ); /* b took a's superblock, made none */
-  CU_ASSERT_EQUAL( y, x[114] );
+  CU_ASSERT_EQUAL( y, x[ stacked ] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
 
   CU_ASSERT_EQUAL( rg_pool_free( b, y ), RG_SUCCESS );      /* b revives that full superblock: credit */
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &y ), RG_SUCCESS ); /* from it again, full again */
-  CU_ASSERT_EQUAL( y, x[114] );
-  CU_ASSERT_EQUAL( rg_pool_free( a, x[152] ), RG_SUCCESS ); /* a spare superblock on a's stack */
+  CU_ASSERT_EQUAL( y, x[ stacked ] );
+  CU_ASSERT_EQUAL( rg_pool_free( a, x[ stacked + 38UL ] ), RG_SUCCESS ); /* a spare superblock on a's stack */
   CU_ASSERT_EQUAL( rg_pool_quiet( a ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &before ), RG_SUCCESS );
   rg_gaddr_t z;
   CU_ASSERT_EQUAL( rg_pool_alloc( b, 0UL, 100UL, 0UL, &z ), RG_SUCCESS );
   CU_ASSERT_EQUAL( rg_pool_usage( pool, &after ), RG_SUCCESS );
   CU_ASSERT( after.superblocks>before.superblocks );        /* b made its own (and a parent for it) */
-  CU_ASSERT_NOT_EQUAL( z, x[152] );
+  CU_ASSERT_NOT_EQUAL( z, x[ stacked + 38UL ] );
   CU_ASSERT_EQUAL( rg_pool_verify( pool ), RG_SUCCESS );
   groups_close( pool, a, b );
 }

@@ -245,14 +245,15 @@ test_free_all_returns_memory( void ) {
   printf( "\n  %lu objects of 16 B..1 MiB from 4 workers, all freed: %lu volume(s) in use, %lu superblocks (workers attached)\n",
           total, u.volumes_in_use, u.superblocks );
   /* with the workers still attached, a trim leaves only the volumes their
-     spares (per small class each, the superblock held and the one held
-     next) sit in */
+     spares (per small class each, the superblock held, the one held next
+     and up to RG_SPARE_CNT more) sit in */
   uint64_t trimmed = 0UL, spare_vol[ 64 ], spare_vols = 0UL;
   CU_ASSERT_EQUAL( rg_pool_trim( pool, &trimmed ), RG_SUCCESS );
   for( int t=0; t<4; t++ ) {
     rg_groove_t * wg = rg_pool_groove( arg[t].pool );
-    for( uint64_t j=0UL; j<2UL*RG_GROOVE_HELD_SZC_CNT; j++ ) {
-      uint64_t c = j % RG_GROOVE_HELD_SZC_CNT, sb = j<RG_GROOVE_HELD_SZC_CNT ? wg->held[c].sb : wg->held[c].next;
+    for( uint64_t j=0UL; j<(2UL + RG_SPARE_CNT)*RG_GROOVE_HELD_SZC_CNT; j++ ) {
+      uint64_t c = j % RG_GROOVE_HELD_SZC_CNT, w = j/RG_GROOVE_HELD_SZC_CNT;
+      uint64_t sb = !w ? wg->held[c].sb : w==1UL ? wg->held[c].next : wg->held[c].spare[ w - 2UL ];
       if( !sb ) continue;
       uint64_t v = (sb - rg_groove_volume0_off( wg ))>>RG_VOLUME_LG_FOOTPRINT, k = 0UL;
       while( k<spare_vols && spare_vol[k]!=v ) k++;

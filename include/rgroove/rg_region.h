@@ -7,10 +7,10 @@
 
      [0, 4096)                   header (rg_region_info_t, a checksum, zeros)
      [4096, 4096+33024)          groove shared state (rg_groove.h)
-     [65536, 65536+4095*320)     client table: one record per join
-     [2 MiB + i GiB, +1 GiB)     volume i, i in [0, volume_max)
+     [65536, 65536+4095*640)     client table: one record per join
+     [4 MiB + i GiB, +1 GiB)     volume i, i in [0, volume_max)
 
-   Only the first 2 MiB and the volumes in use are ever touched, so a
+   Only the first 4 MiB and the volumes in use are ever touched, so a
    transport may reserve the whole span without committing memory.
    core/rg_layout.h declares every field. */
 
@@ -21,10 +21,10 @@ extern "C" {
 #endif
 
 #define RG_REGION_MAGIC        (0x3165766f6f726772UL) /* "rgroove1", little endian */
-#define RG_REGION_VERSION      (2UL)
+#define RG_REGION_VERSION      (3UL)
 #define RG_REGION_GROOVE_OFF   (4096UL)
 #define RG_REGION_CLIENT_OFF   (65536UL)
-#define RG_REGION_VOLUME0_OFF  (2UL<<20)
+#define RG_REGION_VOLUME0_OFF  (4UL<<20)
 
 typedef struct rg_region_info {
   uint64_t magic;       /* RG_REGION_MAGIC */
