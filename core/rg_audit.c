@@ -176,8 +176,8 @@ rg_audit_sb( rg_audit_t * a,
              uint64_t     pidx ) {
   rg_groove_t * g = a->g;
   static __thread rg_sb_hdr_t h;
-  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
   if( c>=RG_GROOVE_SZC_CNT || !rg_groove_sb_in_range( g, sb ) ) { rg_audit_say( a, 1, "superblock offset %#lx out of range", sb ); return RG_SUCCESS; }
+  uint64_t cnt = rg_groove_szc_cfg[ c ].obj_cnt;
   int err = rg_mem_read( g->mem, sb, &h, sizeof(h) );
   if( err ) return err;
   if( h.bits!=rg_groove_sb_bits( c, pidx ) || h.check!=rg_sb_check( g->key, sb, h.bits ) ) {
@@ -360,8 +360,10 @@ rg_audit_containers( rg_audit_t * a ) {
         continue;
       }
       snprintf( where, sizeof(where), "active slot %lu/%lu", c, cg );
-      if( s ) rg_audit_entry( a, s, c, where );
-      if( s ) rg_audit_in_place( a, s, c, cg );
+      if( s ) {
+        rg_audit_entry( a, s, c, where );
+        rg_audit_in_place( a, s, c, cg );
+      }
       snprintf( where, sizeof(where), "inactive stack %lu/%lu", c, cg );
       uint64_t n = 0UL;
       for( uint64_t sb=rg_stk_off( w ); sb; n++ ) {
