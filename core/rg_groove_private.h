@@ -91,10 +91,11 @@ rg_groove_szc_of( uint64_t footprint ) { /* a positive multiple of 512, at most 
    of every container to be taken when sb is full (next_free: its bits
    known free), so that a steady mix of allocs and frees of a class
    moves no superblock through the containers (rg_sb.c).  spare: on
-   mapped memory, up to RG_SPARE_CNT more revived while it held both
-   (spare_free: their bits known free), to become next in turn: frees
-   and allocations of a class come in runs, and each superblock they
-   would put back and take again costs a mark, a move and an unmark. */
+   mapped memory, up to RG_SPARE_CNT more revived while it held both,
+   to become next in turn, the last first (their free words are read
+   then): frees and allocations of a class come in runs, and each
+   superblock they would put back and take again costs a mark, a move
+   and an unmark. */
 
 typedef struct rg_held {
   uint64_t sb;
@@ -105,8 +106,8 @@ typedef struct rg_held {
   uint64_t next;
   uint64_t next_free;
   uint64_t next_claimed; /* the join's epoch at its last claim in next (rg_alloc.c) */
+  uint64_t spare_cnt; /* spares in spare[ 0, spare_cnt ), taken from the top */
   uint64_t spare[ RG_SPARE_CNT ];
-  uint64_t spare_free[ RG_SPARE_CNT ]; /* bits known free in each spare */
 } rg_held_t;
 
 /* What a round-trip transport's join remembers to save round trips:

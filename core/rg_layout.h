@@ -85,7 +85,7 @@ _Static_assert( sizeof(rg_groove_shared_t)==RG_GROOVE_FOOTPRINT, "RG_GROOVE_FOOT
 #define RG_CLIENT_RECOVERING (2UL)
 
 #define RG_FREEING_CNT (8UL)
-#define RG_SPARE_CNT   (4UL) /* spares per small class */
+#define RG_SPARE_CNT   (8UL) /* spares per small class */
 
 typedef struct rg_client_rec {
   uint64_t state;
@@ -103,7 +103,7 @@ typedef struct rg_client_rec {
   uint64_t zero[ 3 ];
 } rg_client_rec_t;
 
-_Static_assert( sizeof(rg_client_rec_t)==640UL, "client record: ten lines" );
+_Static_assert( sizeof(rg_client_rec_t)==960UL, "client record: fifteen lines" );
 
 #define RG_CLIENT_MAX        (4095UL)   /* records: marks and owner ids carry an index + 1 in 12 bits */
 #define RG_CLIENT_GEN_BITS   (20)

@@ -266,26 +266,27 @@ rg_sb_acquire_any( rg_groove_t * g,
 }
 
 /* rg_sb_spare_next: the last spare of class c, if any, becomes the one
-   held next (none held next now).  The record names it as next before
-   it stops naming it as a spare. */
+   held next (none held next now), with the free bits its word shows now
+   (mapped memory: a load).  The record names it as next before it stops
+   naming it as a spare. */
 
 static int
 rg_sb_spare_next( rg_groove_t * g,
                   uint64_t      c ) {
   rg_held_t * h = &g->held[ c ];
-  for( uint64_t k=RG_SPARE_CNT; k--; ) {
-    uint64_t s = h->spare[ k ];
-    if( !s ) continue;
-    int err = rg_client_next( g, c, s );
-    if( !err ) err = rg_client_spare( g, c, k, 0UL );
-    if( err ) return err;
-    h->next         = s;
-    h->next_free    = h->spare_free[ k ]; /* a subset of its free bits, as for any held one */
-    h->next_claimed = g->epoch;
-    h->spare[ k ]   = h->spare_free[ k ] = 0UL;
-    return RG_SUCCESS;
-  }
-  return rg_client_next( g, c, 0UL );
+  if( !h->spare_cnt ) return rg_client_next( g, c, 0UL );
+  uint64_t k = h->spare_cnt - 1UL, s = h->spare[ k ], f;
+  int err = rg_sb_load_free( g, s, &f );
+  if( err ) return err;
+  if( RG_UNLIKELY( rg_sb_mark( f )!=g->me ) )
+    return rg_err( RG_ERR_CORRUPT, "spare superblock at %#lx: mark %lu while this join (%lu) holds it", s, rg_sb_mark( f ), g->me );
+  if( (err = rg_client_next( g, c, s )) || (err = rg_client_spare( g, c, k, 0UL )) ) return err;
+  h->next         = s;
+  h->next_free    = rg_sb_free_bits( f );
+  h->next_claimed = g->epoch;
+  h->spare[ k ]   = 0UL;
+  h->spare_cnt    = k;
+  return RG_SUCCESS;
 }
 
 /* rg_sb_take_next: the superblock held next for class c becomes the
@@ -415,15 +416,13 @@ rg_sb_spare( rg_groove_t * g,
              uint64_t      sb,
              uint64_t      free_word ) {
   rg_held_t * h = &g->held[ c ];
-  for( uint64_t k=0UL; rg_mem_is_mapped( g->mem ) && k<RG_SPARE_CNT; k++ ) {
-    if( h->spare[ k ] ) continue;
-    int err = rg_client_spare( g, c, k, sb );
-    if( err ) return err;
-    h->spare[ k ]      = sb;
-    h->spare_free[ k ] = rg_sb_free_bits( free_word );
-    return RG_SUCCESS;
-  }
-  return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  uint64_t    k = h->spare_cnt;
+  if( !rg_mem_is_mapped( g->mem ) || k==RG_SPARE_CNT ) return rg_sb_release_from( g, c, sb, 0UL, free_word );
+  int err = rg_client_spare( g, c, k, sb );
+  if( err ) return err;
+  h->spare[ k ] = sb;
+  h->spare_cnt  = k + 1UL;
+  return RG_SUCCESS;
 }
 
 /* rg_sb_revived: this join's free just marked sb as its own while
@@ -533,9 +532,9 @@ rg_groove_flush( rg_groove_t * g ) {
   if( (err = rg_free_settle( g )) ) return err;
   for( uint64_t c=0UL; c<RG_GROOVE_HELD_SZC_CNT; c++ ) {
     rg_held_t h = g->held[ c ];
-    for( uint64_t k=0UL; k<RG_SPARE_CNT; k++ ) {
-      if( !h.spare[ k ] ) continue;
-      g->held[ c ].spare[ k ] = g->held[ c ].spare_free[ k ] = 0UL;
+    for( uint64_t k=h.spare_cnt; k--; ) {
+      g->held[ c ].spare[ k ] = 0UL;
+      g->held[ c ].spare_cnt  = k;
       if( (err = rg_sb_release( g, c, h.spare[ k ], 0UL )) ) return err;
       if( (err = rg_client_spare( g, c, k, 0UL )) ) return err;
     }

@@ -934,6 +934,37 @@ test_round_trips( void ) {
   teardown();
 }
 
+/* A spare whose free word no longer carries this join's mark (damage, or
+   a foreign write) is refused when it would become the next one: the
+   alloc that gets there returns CORRUPT, names it, and the pool is the
+   same once the word is mended. */
+
+static void
+test_spare_mark_checked( void ) {
+  setup( 1UL );
+  if( !rg_mem_is_mapped( rg_groove_mem( g ) ) ) { teardown(); return; }
+  uint64_t sb[ 3 ], one[ 3 ], a, b;
+  full_sbs( g, 3UL, sb, one );
+  for( uint64_t i=0UL; i<3UL; i++ ) CU_ASSERT_EQUAL( rg_groove_free( g, one[i] ), RG_SUCCESS );
+  CU_ASSERT_EQUAL_FATAL( g->held[ 0 ].spare[ 0 ], sb[2] );          /* held, next, one spare */
+  uint64_t w = peek( sb[2] + RG_SB_FREE_OFF );
+  poke( sb[2] + RG_SB_FREE_OFF, w + (1UL<<RG_SB_MARK_SHIFT) );      /* another client's mark */
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &a ), RG_SUCCESS ); /* fills the held one */
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &b ), RG_ERR_CORRUPT );   /* the spare would be next */
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "spare superblock" ) );
+  CU_ASSERT_EQUAL( g->held[ 0 ].spare[ 0 ], sb[2] );                /* still a spare, */
+  CU_ASSERT_EQUAL( spare_word( g, 0UL ), sb[2] );                   /* still named so */
+  poke( sb[2] + RG_SB_FREE_OFF, w );
+  verify_ok();
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &b ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_groove_free( g, b ), RG_SUCCESS );
+  uint64_t freed = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_free_owner( g, 0UL, 0UL, RG_FREE_ALL, &freed ), RG_SUCCESS );
+  verify_ok();
+  teardown();
+}
+
 int
 main( void ) {
   static rg_test_t const tests[] = {
@@ -946,6 +977,7 @@ main( void ) {
     { "recovery after clients died mid-operation",  test_recovery             },
     { "a join holds its small-class superblocks",   test_held_superblocks     },
     { "spares: kept, taken in turn, recovered",     test_spares               },
+    { "a spare with a foreign mark is refused",     test_spare_mark_checked   },
     { "a seen superblock, destroyed, is not trusted", test_seen_then_forged    },
     { "a batch that takes the next one owns its slots", test_next_owner       },
     { "batches: alloc_n and free_n",                test_batches              },
