@@ -31,8 +31,10 @@
      header is live and whose address is exactly its first byte; a
      double free, racing or not, is refused.
    - Superblocks that empty go back to their parent and emptied volumes
-     to the pool (a join keeps at most one empty superblock per small
-     class as a spare); rg_groove_trim returns everything it can.
+     to the pool, except those a join holds (per small class at most
+     ten: the one it allocates from, the next and up to eight spares,
+     kept until it flushes or leaves); rg_groove_trim returns
+     everything it can.
    - Objects above 10 MiB, up to nearly a whole volume, are runs of
      class-31 slots (spans).
    - verify accounts for every superblock, volume and record and checks
