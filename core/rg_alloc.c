@@ -249,23 +249,23 @@ rg_alloc_check( uint64_t   align,
   return RG_SUCCESS;
 }
 
-/* rg_alloc_any: rg_groove_alloc of a checked request, any case. */
+/* rg_alloc_any: rg_groove_alloc of a checked request of class c (the
+   span class for an object above RG_GROOVE_SZ_MAX), any case. */
 
 static int
 rg_alloc_any( rg_groove_t * g,
-                      uint64_t      footprint,
-                      uint64_t      align,
-                      uint64_t      sz,
-                      uint64_t      tag,
-                      uint64_t *    obj_off ) {
+              uint64_t      c,
+              uint64_t      align,
+              uint64_t      sz,
+              uint64_t      tag,
+              uint64_t *    obj_off ) {
   int err;
   uint64_t obj = 0UL;
-  if( footprint>RG_GROOVE_FOOTPRINT_MAX ) {
+  if( c==RG_GROOVE_SPAN_SZC ) {
     if( (err = rg_alloc_span( g, align, sz, tag, &obj )) ) return err;
     *obj_off = obj + RG_GROOVE_SPAN_OFFSET;
     return RG_SUCCESS;
   }
-  uint64_t c    = rg_groove_szc_of( footprint );
   uint64_t bits = rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, 0UL, c, align, sz );
   err = c<RG_GROOVE_HELD_SZC_CNT ? rg_alloc_held( g, c, bits, tag, &obj ) : rg_alloc_large( g, c, bits, tag, &obj );
   if( err ) return err;
@@ -291,14 +291,14 @@ rg_groove_alloc_slow( rg_groove_t * g,
      revived should be taken first (one round trip at most) */
   uint64_t c = footprint<=RG_GROOVE_FOOTPRINT_MAX ? rg_groove_szc_of( footprint ) : RG_GROOVE_SPAN_SZC;
   if( (c>=RG_GROOVE_HELD_SZC_CNT || !g->held[ c ].sb || !g->held[ c ].free) && rg_free_may_revive( g, c ) && (err = rg_free_settle( g )) ) return err;
-  err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+  err = rg_alloc_any( g, c, align, sz, tag, obj_off );
   if( err==RG_ERR_FULL && g->pend_cnt ) { /* its own frees in flight may make the room */
     if( (err = rg_free_settle( g )) ) return err;
-    err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+    err = rg_alloc_any( g, c, align, sz, tag, obj_off );
   }
   if( err==RG_ERR_FULL ) { /* the spares that reclaim keeps (rg_sb.c) and the join's own may make the room */
     if( (err = rg_groove_trim( g, NULL )) ) return err;
-    err = rg_alloc_any( g, footprint, align, sz, tag, obj_off );
+    err = rg_alloc_any( g, c, align, sz, tag, obj_off );
   }
   if( !err ) err = rg_free_settle_before( g, start );
   return err;
