@@ -936,8 +936,9 @@ test_round_trips( void ) {
 
 /* A spare whose free word no longer carries this join's mark (damage, or
    a foreign write) is refused when it would become the next one: the
-   alloc that gets there returns CORRUPT, names it, and the pool is the
-   same once the word is mended. */
+   alloc that gets there returns CORRUPT and names it, the spare stays
+   where the record names it, and the pool verifies once the word is
+   mended. */
 
 static void
 test_spare_mark_checked( void ) {
