@@ -9,7 +9,7 @@
 
      [0, 4096)                 rg_region_hdr_t
      [4096, +33024)            rg_groove_shared_t
-     [65536, +4095*640)        rg_client_rec_t[ RG_CLIENT_MAX ]
+     [65536, +4095*960)        rg_client_rec_t[ RG_CLIENT_MAX ]
      [4 MiB + i GiB, +1 GiB)   volume i: rg_volume_hdr_t, then its class-31
                                superblock at +512 */
 

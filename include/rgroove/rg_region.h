@@ -7,7 +7,7 @@
 
      [0, 4096)                   header (rg_region_info_t, a checksum, zeros)
      [4096, 4096+33024)          groove shared state (rg_groove.h)
-     [65536, 65536+4095*640)     client table: one record per join
+     [65536, 65536+4095*960)     client table: one record per join
      [4 MiB + i GiB, +1 GiB)     volume i, i in [0, volume_max)
 
    Only the first 4 MiB and the volumes in use are ever touched, so a
