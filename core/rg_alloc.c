@@ -204,7 +204,7 @@ rg_span_sb( rg_groove_t * g,
   }
   if( err==RG_ERR_FULL ) { /* room in another group's stack or slot? */
     slot = 0UL;
-    if( !(err = rg_stk_steal( g, c, &sb, &f )) && !sb ) err = rg_slot_steal( g, c, &sb, &f, &slot );
+    if( !(err = rg_stk_steal( g, c, &sb, &f )) && !sb ) err = rg_slot_steal( g, c, &sb, &f );
     if( !err && sb && !(run = rg_span_run( rg_sb_free_bits( f ), k )) ) { err = rg_sb_release( g, c, sb, slot ); sb = 0UL; }
     if( !err && !sb ) err = rg_err( RG_ERR_FULL, "pool full: no volume has %lu free slots in a row for a span (add volumes or free objects)", k );
   }

@@ -470,7 +470,7 @@ int  rg_stk_pop_marked( rg_groove_t * g, uint64_t stk, uint64_t c, uint64_t * sb
 int  rg_stk_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
 int  rg_stk_find( rg_groove_t * g, uint64_t stk, uint64_t sb, int * found );
 int  rg_slot_take( rg_groove_t * g, uint64_t slot, uint64_t c, uint64_t * sb, uint64_t * free_word );
-int  rg_slot_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word, uint64_t * slot );
+int  rg_slot_steal( rg_groove_t * g, uint64_t c, uint64_t * sb, uint64_t * free_word );
 int  rg_slot_put( rg_groove_t * g, uint64_t slot, uint64_t sb, int * done );
 int  rg_slot_drop( rg_groove_t * g, uint64_t slot, uint64_t sb );
 /* rg_full_pause: an allocation that found no volume waits, then looks

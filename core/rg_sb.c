@@ -256,9 +256,8 @@ rg_sb_acquire_any( rg_groove_t * g,
       return RG_SUCCESS;
     }
     if( err==RG_ERR_FULL ) { /* room in another group's active slot? */
-      uint64_t in;
-      if( (err = rg_slot_steal( g, c, sb, free_word, &in )) ) return err;
-      if( *sb ) { *slot = in; return RG_SUCCESS; }
+      if( (err = rg_slot_steal( g, c, sb, free_word )) ) return err;
+      if( *sb ) { *slot = 0UL; return RG_SUCCESS; }
       err = RG_ERR_FULL; /* rg_errmsg still says why, from rg_sb_find */
     }
     if( err!=RG_ERR_FULL || rg_groove_szc_cfg[ c ].parent_szc!=RG_GROOVE_SZC_CNT || !rg_full_pause( tries ) ) return err;
@@ -462,7 +461,7 @@ rg_sb_revived( rg_groove_t * g,
    destroyed a superblock and the chain of parents above it, up to the
    volume, and other joins found the pool full meanwhile.  A trim, the
    join's leave, or an allocation that finds the pool full takes the
-   spares back; one in another group's slot is used from there
+   spares back; one in another group's slot is taken out of it and used
    (rg_slot_steal).  Over a round trip transport a look that found
    nothing makes the next 63 emptying frees of the class skip it.  What
    this misses, the join's leave (its own group's containers) or

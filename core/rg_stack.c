@@ -388,23 +388,27 @@ rg_stk_steal( rg_groove_t * g,
   return err;
 }
 
-/* rg_slot_steal marks in place the class-c superblock in another
-   concurrency group's active slot (*slot that slot; *sb 0 if none can be
-   had): the last place an allocation that found the pool full looks, as
-   a superblock there with room is seen by no other group's join. */
+/* rg_slot_steal takes the class-c superblock in another concurrency
+   group's active slot out of it, marked (*sb 0 if none can be had): the
+   last place an allocation that found the pool full looks, as a
+   superblock there with room is seen by no other group's join.  Out,
+   not held in place: a survivor looks for a superblock a join held in
+   place only in that join's own group's slot, and one it did not find
+   there would go back into circulation a second time (doc/design.md,
+   "circulation"). */
 
 int
 rg_slot_steal( rg_groove_t * g,
                uint64_t      c,
                uint64_t *    sb,
-               uint64_t *    free_word,
-               uint64_t *    slot ) {
+               uint64_t *    free_word ) {
   uint64_t mask = rg_groove_szc_cfg[ c ].cgroup_mask, mine = rg_groove_cg( g, c );
   *sb = 0UL;
   for( uint64_t i=1UL; i<=mask; i++ ) {
-    *slot = rg_groove_active_cg_off( g, c, (mine + i) & mask );
-    int err = rg_slot_take( g, *slot, c, sb, free_word );
-    if( err || *sb ) return err;
+    uint64_t slot = rg_groove_active_cg_off( g, c, (mine + i) & mask );
+    int err = rg_slot_take( g, slot, c, sb, free_word );
+    if( err ) return err;
+    if( *sb ) return rg_slot_drop( g, slot, *sb );
   }
   return RG_SUCCESS;
 }

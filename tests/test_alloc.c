@@ -966,6 +966,83 @@ test_spare_mark_checked( void ) {
   teardown();
 }
 
+/* fill_pool allocates with g until the pool is full for every class:
+   sizes from 10 MiB down to 16 B, each until FULL, so that no class
+   finds room but in superblocks other joins hold.  Returns how many. */
+
+static uint64_t
+fill_pool( void ) {
+  uint64_t n = 0UL, obj;
+  for( uint64_t sz=10UL<<20; sz>=16UL; sz = sz*3UL/4UL ) {
+    int err;
+    while( (err = rg_groove_alloc( g, 0UL, sz, 0UL, &obj ))==RG_SUCCESS ) n++;
+    CU_ASSERT_EQUAL_FATAL( err, RG_ERR_FULL );
+  }
+  return n;
+}
+
+/* A join that finds the pool full may take a superblock with room from
+   another group's active slot: it takes it out of that slot and holds it
+   out.  Killed holding it (and after an operation that moved its op word
+   on), it is put back by recovery exactly once.  Held in place in the
+   other group's slot, it was found in neither the op word nor the dead
+   client's own slot, went back into circulation a second time, and the
+   pool failed verify. */
+
+static void
+test_stolen_from_slot( void ) {
+  setup( 1UL );
+  if( strncmp( pool_uri(), "anon", 4 ) && strncmp( pool_uri(), "loop:anon", 9 ) ) { teardown(); return; } /* forks */
+  rg_groove_t * h;
+  rg_pool_t * other = other_join( &h ); /* group 5 */
+  CU_ASSERT_PTR_NOT_NULL_FATAL( other );
+  uint64_t kept[ 3 ];
+  for( uint64_t i=0UL; i<3UL; i++ ) CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( h, 0UL, 100UL, 0UL, &kept[i] ), RG_SUCCESS );
+  uint64_t sb = sb_of( kept[0] ), slot = rg_groove_active_cg_off( g, 0UL, 5UL );
+  uint64_t filled = fill_pool();
+  CU_ASSERT( filled>100UL );
+  rg_pool_close( other ); /* its superblock, with room, goes into group 5's active slot */
+  CU_ASSERT_EQUAL_FATAL( peek( slot ), sb );
+  CU_ASSERT_EQUAL( mark_of( sb ), 0UL );
+  uint64_t obj;
+  CU_ASSERT_EQUAL( rg_groove_alloc( g, 0UL, 10UL<<20, 0UL, &obj ), RG_ERR_FULL );
+
+  int pipefd[2];
+  CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
+  pid_t pid = fork();
+  CU_ASSERT_FATAL( pid>=0 );
+  if( !pid ) { /* group 3: nothing of class 0 but the one in group 5's slot */
+    rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );
+    rg_groove_t * m = mine ? rg_pool_groove( mine ) : NULL;
+    uint64_t said[2] = { 0UL, 0UL };
+    if( !m || rg_groove_alloc( m, 0UL, 100UL, 0UL, &said[0] ) ) _exit( 3 );
+    if( rg_groove_free( m, kept[1] ) || rg_groove_quiet( m ) ) _exit( 4 ); /* another op: the op word moves on */
+    said[1] = m->held[ 0 ].slot;
+    if( write( pipefd[1], said, sizeof(said) )!=sizeof(said) ) _exit( 5 );
+    for(;;) pause();
+  }
+  uint64_t said[2] = { 0UL, 0UL };
+  CU_ASSERT_EQUAL_FATAL( read( pipefd[0], said, sizeof(said) ), (ssize_t)sizeof(said) );
+  close( pipefd[0] ); close( pipefd[1] );
+  CU_ASSERT_EQUAL( sb_of( said[0] ), sb );                        /* it took that one, */
+  CU_ASSERT_EQUAL( said[1], 0UL );                                /* held out, */
+  CU_ASSERT_EQUAL( peek( slot ), 0UL );                           /* out of group 5's slot */
+  kill( pid, SIGKILL );
+  waitpid( pid, NULL, 0 );
+  rg_groove_recovery_t rec = {0};
+  CU_ASSERT_EQUAL( rg_groove_recover_dead( g, &rec ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rec.clients, 1UL );
+  CU_ASSERT_EQUAL( rec.superblocks_recirculated, 1UL );
+  verify_ok();                                                    /* in circulation once */
+  CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 0UL, &obj ), RG_SUCCESS ); /* and usable */
+  CU_ASSERT_EQUAL( sb_of( obj ), sb );
+  uint64_t freed = 0UL;
+  CU_ASSERT_EQUAL( rg_groove_free_owner( g, 0UL, 0UL, RG_FREE_ALL, &freed ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( freed, filled + 4UL );                         /* g's and its last, h's two left, the dead client's */
+  verify_ok();
+  teardown();
+}
+
 int
 main( void ) {
   static rg_test_t const tests[] = {
@@ -979,6 +1056,7 @@ main( void ) {
     { "a join holds its small-class superblocks",   test_held_superblocks     },
     { "spares: kept, taken in turn, recovered",     test_spares               },
     { "a spare with a foreign mark is refused",     test_spare_mark_checked   },
+    { "a superblock stolen from a slot goes back once", test_stolen_from_slot  },
     { "a seen superblock, destroyed, is not trusted", test_seen_then_forged    },
     { "a batch that takes the next one owns its slots", test_next_owner       },
     { "batches: alloc_n and free_n",                test_batches              },
