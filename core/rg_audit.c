@@ -427,6 +427,8 @@ rg_audit_records( rg_audit_t * a ) {
       rg_audit_say( a, 1, "client record %lu has reserved bits set in its state %#lx", i, r->state );
     for( uint64_t k=0UL; k<sizeof(r->zero)/8UL; k++ )
       if( r->zero[k] ) rg_audit_say( a, 1, "client record %lu: reserved word %lu is %#lx", i, k, r->zero[k] );
+    if( st==RG_CLIENT_LIVE && r->aside_at ) /* only its recoverer writes it */
+      rg_audit_say( a, 1, "client record %lu: aside_at is %#lx while it is not being recovered", i, r->aside_at );
     int live = st==RG_CLIENT_LIVE && i + 1UL==g->me;
     if( st==RG_CLIENT_LIVE && i + 1UL!=g->me )
       live = (r->id_kind==RG_CONN_ID_SERVER && !a->server_gone) /* the server tells */ || (r->id_kind==RG_CONN_ID_PID && rg_proc_alive( r->id ));

@@ -215,26 +215,35 @@ rg_rec_sb( rg_groove_t *           g,
 }
 
 /* rg_rec_aside: the superblocks a trim of d's set aside, a chain
-   through their links from head; the chain ends at the first that is
-   not d's (one d had pushed back already). */
+   through their links from the aside word of d's record (at rec_off);
+   the chain ends at the first that is not d's (one d had pushed back
+   already).  Each is named by the record's aside_at word, and the aside
+   word moves on to the rest, before it is handled: a recovery cut short
+   (a stack search in doubt, an error, the recoverer's death) resumes
+   with that one and the rest of the chain, still whole, where starting
+   over from the first would stop at one already put back. */
 
 static int
 rg_rec_aside( rg_groove_t *           g,
-              uint64_t                head,
+              uint64_t                rec_off,
               uint64_t                d,
               rg_client_rec_t const * r,
               rg_groove_recovery_t *  rec ) {
-  uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL, meta[ RG_SB_META_WORDS ];
-  for( uint64_t n=0UL; head && n<bound; n++ ) {
+  uint64_t bound = (g->volume_max<<RG_VOLUME_LG_FOOTPRINT)/1024UL, meta[ RG_SB_META_WORDS ], head = r->aside;
+  /* aside_at is handled first unless aside did not move past it (then it
+     is the head, untouched, and the walk takes it in turn) */
+  int err = r->aside_at && r->aside_at!=head ? rg_rec_sb( g, r->aside_at, d, r, rec ) : RG_SUCCESS;
+  for( uint64_t n=0UL; !err && head && n<bound; n++ ) {
     int64_t c = rg_rec_sb_class( g, head, meta );
-    if( c<0L || rg_sb_mark( meta[2] )!=d ) return RG_SUCCESS;
+    if( c<0L || rg_sb_mark( meta[2] )!=d ) break;
     uint64_t sb = head;
-    int err = rg_mem_load( g->mem, sb + RG_SB_INFO_OFF, &head ); /* before it goes back and links elsewhere */
+    err = rg_mem_load( g->mem, sb + RG_SB_INFO_OFF, &head ); /* before it goes back and links elsewhere */
+    if( !err ) err = rg_mem_store( g->mem, rec_off + offsetof( rg_client_rec_t, aside_at ), sb );
+    if( !err ) err = rg_mem_store( g->mem, rec_off + offsetof( rg_client_rec_t, aside ), head );
     if( !err ) err = rg_mem_store( g->mem, sb + RG_SB_INFO_OFF, 0UL );
     if( !err ) err = rg_rec_sb( g, sb, d, r, rec );
-    if( err ) return err;
   }
-  return RG_SUCCESS;
+  return err;
 }
 
 /* rg_rec_create: d made a superblock in slot x of p last.  Claimed, it
@@ -316,7 +325,7 @@ rg_groove_recover_client( rg_groove_t *          g,
      words may name its links); then its frees (a superblock they revive
      or empty is then handled like any other); then what it held and the
      operation it was in, then what it held next and its spares */
-  if( r.aside ) err = rg_rec_aside( g, r.aside, d, &r, rec );
+  if( r.aside || r.aside_at ) err = rg_rec_aside( g, rec_off, d, &r, rec );
   for( uint64_t k=0UL; !err && k<RG_FREEING_CNT; k++ ) if( r.freeing[k] ) err = rg_rec_sb( g, r.freeing[k], d, &r, rec );
   uint64_t op = rg_op_code( r.op ), osb = rg_op_sb( r.op );
   if( !err && rg_op_code( r.made )==RG_OP_CREATE ) err = rg_rec_create( g, rg_op_sb( r.made ), rg_op_where( r.made ), d, &r, rec );

@@ -99,7 +99,8 @@ typedef struct rg_client_rec {
   uint64_t made;                    /* the superblock it made last, packed: RG_OP_CREATE, its slot, its parent */
   uint64_t aside;                   /* the superblocks a trim set aside: a chain through their links (0: none) */
   uint64_t spare[ 10 ][ RG_SPARE_CNT ]; /* per small class: more held to take next, on mapped memory (0: none) */
-  uint64_t zero[ 3 ];
+  uint64_t aside_at;                /* recovering: the one taken off the aside chain, being handled (0: none) */
+  uint64_t zero[ 2 ];
 } rg_client_rec_t;
 
 _Static_assert( sizeof(rg_client_rec_t)==960UL, "client record: fifteen lines" );

@@ -573,6 +573,57 @@ call_recover_client( scen_t * s ) {
   return rg_pool_recover_client( s->vic, 0UL, (uint64_t)s->child, RG_RECOVER_IF_DEAD, &rec );
 }
 
+/* A client killed in a deep trim: it has three full class-10 superblocks
+   (13000 B objects, three per superblock), frees one object in each (the
+   first revived goes into its group's active slot, the other two onto its
+   stack) and one more in the first, makes a class-11 superblock, then
+   pops the two and sets them aside as rg_trim_stack does (marked, chained
+   through their links from its record's aside word): no word of its
+   record but the chain names the first one popped.
+   A recovery cut short after the first is put back must find the second
+   when it is resumed. */
+
+static void
+child_aside_run( void ) {
+  rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
+  if( !p ) _exit( 3 );
+  rg_groove_t * m = rg_pool_groove( p );
+  for( uint64_t i=0UL; i<9UL; i++ ) {
+    child_out->sz[i]  = 13000UL;
+    child_out->tag[i] = 0xa51de0UL + i;
+    if( rg_pool_alloc( p, 0UL, child_out->sz[i], child_out->tag[i], &child_out->a[i] ) ) _exit( 4 );
+  }
+  for( uint64_t i=0UL; i<9UL; i+=3UL ) if( rg_pool_free( p, child_out->a[i] ) ) _exit( 5 );
+  if( rg_pool_free( p, child_out->a[1] ) ) _exit( 5 ); /* its freeing word names the one in the slot, not the chain's */
+  child_out->sz[9]  = 20000UL; /* a new class-11 superblock: the made word names that one, not the chain's */
+  child_out->tag[9] = 0xa51de9UL;
+  if( rg_pool_alloc( p, 0UL, child_out->sz[9], child_out->tag[9], &child_out->a[9] ) ) _exit( 4 );
+  uint64_t stk = rg_groove_inactive_off( m, 10UL ), head = 0UL, sb, f;
+  for( uint64_t k=0UL; k<2UL; k++ ) {
+    if( rg_stk_pop_marked( m, stk, 10UL, &sb, &f ) || !sb ) _exit( 6 );
+    if( rg_mem_store( rg_groove_mem( m ), sb + RG_SB_INFO_OFF, head ) || rg_client_aside( m, sb ) ) _exit( 7 );
+    head = sb;
+  }
+  child_out->idx = (uint64_t)rg_groove_client( m );
+  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
+  for(;;) pause();
+}
+
+static void
+setup_killed_aside( scen_t * s ) {
+  child_out->ready = 0UL;
+  pid_t pid = fork();
+  CU_ASSERT_FATAL( pid>=0 );
+  if( !pid ) child_aside_run();
+  for( int t=0; t<5000 && !__atomic_load_n( &child_out->ready, __ATOMIC_ACQUIRE ); t++ ) usleep( 100 );
+  kill( pid, SIGKILL );
+  int status = 0;
+  waitpid( pid, &status, 0 );
+  CU_ASSERT_FATAL( child_out->ready==1UL );
+  s->child = (int64_t)child_out->idx;
+  for( uint64_t i=0UL; i<10UL; i++ ) if( i==9UL || ((i % 3UL) && i!=1UL) ) obj_add( s, child_out->a[i], child_out->sz[i], child_out->tag[i] );
+}
+
 static void setup_whole( scen_t * s ) { setup_killed( s ); s->whole = 1; }
 
 static int
@@ -598,6 +649,7 @@ static kind_t const kinds[] = {
   { "trim",                                       setup_trim,        call_trim,           1 },
   { "leave",                                      setup_leave,       call_leave,          0 },
   { "recover_client of a killed client",          setup_killed,      call_recover_client, 0 },
+  { "recover_client, a client killed mid-trim",  setup_killed_aside, call_recover_client, 0 },
   { "recover (whole pool, a killed client)",      setup_whole,       call_recover,        1 },
 };
 

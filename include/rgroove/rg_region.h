@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define RG_REGION_MAGIC        (0x3165766f6f726772UL) /* "rgroove1", little endian */
-#define RG_REGION_VERSION      (4UL)
+#define RG_REGION_VERSION      (5UL)
 #define RG_REGION_GROOVE_OFF   (4096UL)
 #define RG_REGION_CLIENT_OFF   (65536UL)
 #define RG_REGION_VOLUME0_OFF  (4UL<<20)
