@@ -542,6 +542,20 @@ child_run( rg_gaddr_t theirs ) {
   for(;;) pause();
 }
 
+/* child_killed waits (at most 0.5 s) until the child pid is ready,
+   kills it and notes its record in s. */
+
+static void
+child_killed( scen_t * s,
+              pid_t    pid ) {
+  for( int t=0; t<5000 && !__atomic_load_n( &child_out->ready, __ATOMIC_ACQUIRE ); t++ ) usleep( 100 );
+  kill( pid, SIGKILL );
+  int status = 0;
+  waitpid( pid, &status, 0 );
+  CU_ASSERT_FATAL( child_out->ready==1UL );
+  s->child = (int64_t)child_out->idx;
+}
+
 static void
 setup_killed( scen_t * s ) {
   child_out->ready = 0UL;
@@ -549,12 +563,7 @@ setup_killed( scen_t * s ) {
   pid_t pid = fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) child_run( theirs );
-  for( int t=0; t<5000 && !__atomic_load_n( &child_out->ready, __ATOMIC_ACQUIRE ); t++ ) usleep( 100 );
-  kill( pid, SIGKILL );
-  int status = 0;
-  waitpid( pid, &status, 0 );
-  CU_ASSERT_FATAL( child_out->ready==1UL );
-  s->child = (int64_t)child_out->idx;
+  child_killed( s, pid );
   obj_find( s, theirs )->state = OBJ_GONE;
   for( uint64_t i=0UL; i<11UL; i++ ) {
     if( i==0UL || i==6UL ) continue;
@@ -615,12 +624,7 @@ setup_killed_aside( scen_t * s ) {
   pid_t pid = fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) child_aside_run();
-  for( int t=0; t<5000 && !__atomic_load_n( &child_out->ready, __ATOMIC_ACQUIRE ); t++ ) usleep( 100 );
-  kill( pid, SIGKILL );
-  int status = 0;
-  waitpid( pid, &status, 0 );
-  CU_ASSERT_FATAL( child_out->ready==1UL );
-  s->child = (int64_t)child_out->idx;
+  child_killed( s, pid );
   for( uint64_t i=0UL; i<10UL; i++ ) if( i==9UL || ((i % 3UL) && i!=1UL) ) obj_add( s, child_out->a[i], child_out->sz[i], child_out->tag[i] );
 }
 
