@@ -1,7 +1,9 @@
 #ifndef RGROOVE_TESTS_RG_TEST_H
 #define RGROOVE_TESTS_RG_TEST_H
 
-/* Shared by the CUnit suites: a tiny runner and helpers. */
+/* Shared by the CUnit suites: a tiny runner, and rg_tagged.h's helpers. */
+
+#include "rg_tagged.h"
 
 #include <CUnit/Basic.h>
 #include <stdint.h>
@@ -27,16 +29,6 @@ rg_test_main( char const *      suite_name,
   unsigned fails = CU_get_number_of_tests_failed();
   CU_cleanup_registry();
   return fails ? 1 : 0;
-}
-
-/* xorshift64*: a reproducible random stream per test and worker. */
-
-static inline uint64_t
-rg_test_rand( uint64_t * s ) {
-  uint64_t x = *s;
-  x ^= x>>12; x ^= x<<25; x ^= x>>27;
-  *s = x;
-  return x*0x2545f4914f6cdd1dUL;
 }
 
 #endif /* RGROOVE_TESTS_RG_TEST_H */

@@ -22,7 +22,7 @@
    deterministic-length version of this; the soak runs longer to find
    rare interleavings. */
 
-#include "rgroove/rgroove.h"
+#include "rg_tagged.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -51,32 +51,7 @@ static char       uri[ 96 ];
 static int        handoff;
 static pid_t      children[ 4 ];
 
-static uint64_t
-rnd( uint64_t * s ) {
-  uint64_t x = *s;
-  x ^= x>>12; x ^= x<<25; x ^= x>>27;
-  *s = x;
-  return x*0x2545f4914f6cdd1dUL;
-}
-
-static uint8_t  pat( uint64_t tag, uint64_t i ) { return (uint8_t)((tag>>((i & 7UL)*8UL)) ^ i); }
-static uint64_t size_of( uint64_t r )           { return (r & 31UL) ? 16UL + (r>>8) % 8177UL : 16UL + (r>>8) % 100000UL; }
-
-static uint8_t buf[ 1UL<<17 ];
-
-static int
-fill( rg_pool_t * p, rg_gaddr_t a, uint64_t sz, uint64_t tag ) {
-  for( uint64_t i=0UL; i<sz; i++ ) buf[i] = pat( tag, i );
-  return rg_pool_write( p, a, buf, sz );
-}
-
-static int
-intact( rg_pool_t * p, rg_gaddr_t a ) {
-  rg_groove_obj_info_t info;
-  if( rg_pool_info( p, a, &info ) || info.sz>sizeof(buf) || rg_pool_read( p, a, buf, info.sz ) ) return 0;
-  for( uint64_t i=0UL; i<info.sz; i++ ) if( buf[i]!=pat( info.tag, i ) ) return 0;
-  return 1;
-}
+static uint64_t size_of( uint64_t r ) { return (r & 31UL) ? 16UL + (r>>8) % 8177UL : 16UL + (r>>8) % 100000UL; }
 
 /* count: a survivor's call result; FULL is expected once the dead fill
    the pool, anything else is a failure (said once per survivor). */
@@ -97,7 +72,7 @@ take_handed( rg_pool_t * p ) {
     ring_t * q = &sh->ring[v];
     for( ; q->tail<__atomic_load_n( &q->head, __ATOMIC_ACQUIRE ); q->tail++ ) {
       rg_gaddr_t a = q->a[ q->tail % RING_CNT ];
-      sh->taken_bad += !intact( p, a );
+      sh->taken_bad += !rg_tagged_intact( p, a );
       sh->taken++;
       int err = rg_pool_free( p, a );
       if( err ) count( 1, err, "a free of a handed object" );
@@ -113,21 +88,21 @@ survivor( int me ) {
   uint64_t s = 77UL + (uint64_t)me;
   __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL );
   while( !__atomic_load_n( &sh->stop, __ATOMIC_ACQUIRE ) ) {
-    if( me==1 && handoff && !(rnd( &s ) & 3UL) ) take_handed( p );
-    uint64_t k = rnd( &s ) % LIVE_CNT, sz = size_of( rnd( &s ) ), tag = rnd( &s );
+    if( me==1 && handoff && !(rg_test_rand( &s ) & 3UL) ) take_handed( p );
+    uint64_t k = rg_test_rand( &s ) % LIVE_CNT, sz = size_of( rg_test_rand( &s ) ), tag = rg_test_rand( &s );
     int err;
     if( live[k] ) {
-      sh->bad[me] += !intact( p, live[k] );
+      sh->bad[me] += !rg_tagged_intact( p, live[k] );
       if( (err = rg_pool_free( p, live[k] )) ) count( me, err, "free" ); else sh->frees[me]++;
       live[k] = 0UL;
     }
     if( (err = rg_pool_alloc( p, 0UL, sz, tag, &live[k] )) ) { count( me, err, "alloc" ); live[k] = 0UL; continue; }
     sh->allocs[me]++;
-    if( (err = fill( p, live[k], sz, tag )) ) count( me, err, "write" );
+    if( (err = rg_tagged_fill( p, live[k], sz, tag )) ) count( me, err, "write" );
   }
   if( me==1 && handoff ) take_handed( p );
   for( uint64_t k=0UL; k<LIVE_CNT; k++ ) if( live[k] ) {
-    sh->bad[me] += !intact( p, live[k] );
+    sh->bad[me] += !rg_tagged_intact( p, live[k] );
     int err = rg_pool_free( p, live[k] );
     if( err ) count( me, err, "free" ); else sh->frees[me]++;
   }
@@ -155,7 +130,7 @@ victim_hand( rg_pool_t * p, uint64_t v, uint64_t r, uint64_t tag ) {
   uint64_t sz = 16UL + (r>>20) % 3000UL;
   rg_gaddr_t a;
   if( q->head - q->tail>=RING_CNT || rg_pool_alloc( p, 0UL, sz, tag, &a ) ) return;
-  if( fill( p, a, sz, tag ) ) _exit( 5 );
+  if( rg_tagged_fill( p, a, sz, tag ) ) _exit( 5 );
   q->a[ q->head % RING_CNT ] = a;
   __atomic_store_n( &q->head, q->head + 1UL, __ATOMIC_RELEASE );
 }
@@ -168,15 +143,15 @@ victim( uint64_t v ) {
   __atomic_store_n( &sh->joined[v], 1UL, __ATOMIC_RELEASE );
   static rg_gaddr_t live[ LIVE_CNT ];
   uint64_t s = 1000UL + v;
-  for( uint64_t k=0UL; k<LIVE_CNT; k++ ) rg_pool_alloc( p, 0UL, size_of( rnd( &s ) ), v, &live[k] ); /* the pool fills sooner */
+  for( uint64_t k=0UL; k<LIVE_CNT; k++ ) rg_pool_alloc( p, 0UL, size_of( rg_test_rand( &s ) ), v, &live[k] ); /* the pool fills sooner */
   for(;;) { /* until it is killed */
-    uint64_t r = rnd( &s ), k = r % LIVE_CNT, w = (r>>40) % 4096UL;
+    uint64_t r = rg_test_rand( &s ), k = r % LIVE_CNT, w = (r>>40) % 4096UL;
     if( w==0UL ) rg_pool_recover_dead( p, NULL );
     else if( w==1UL ) rg_pool_trim( p, NULL );
     else if( (w % 16UL)==3UL ) { victim_batch( p, live, k, r ); continue; }
-    else if( handoff && (w % 8UL)==0UL ) { victim_hand( p, v, r, rnd( &s ) ); continue; }
+    else if( handoff && (w % 8UL)==0UL ) { victim_hand( p, v, r, rg_test_rand( &s ) ); continue; }
     if( live[k] ) { rg_pool_free( p, live[k] ); live[k] = 0UL; }
-    rg_pool_alloc( p, 0UL, size_of( rnd( &s ) ), v, &live[k] );
+    rg_pool_alloc( p, 0UL, size_of( rg_test_rand( &s ) ), v, &live[k] );
   }
 }
 
@@ -257,8 +232,8 @@ main( int     argc,
       children[ 2 + j ] = spawn( victim, vidx[j] );
       while( !__atomic_load_n( &sh->joined[ vidx[j] ], __ATOMIC_ACQUIRE ) ) usleep( 200 );
     }
-    usleep( (useconds_t)(5000UL + rnd( &s ) % 400000UL) );
-    int j = (int)(rnd( &s ) & 1UL);
+    usleep( (useconds_t)(5000UL + rg_test_rand( &s ) % 400000UL) );
+    int j = (int)(rg_test_rand( &s ) & 1UL);
     kill( children[ 2 + j ], SIGKILL );
     waitpid( children[ 2 + j ], NULL, 0 );
     children[ 2 + j ] = 0;

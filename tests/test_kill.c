@@ -49,24 +49,6 @@ now_s( void ) {
   return (double)ts.tv_sec + 1e-9*(double)ts.tv_nsec;
 }
 
-static uint8_t pat( uint64_t tag, uint64_t i ) { return (uint8_t)((tag>>((i & 7UL)*8UL)) ^ i); }
-
-static int
-fill( rg_pool_t * p, rg_gaddr_t a, uint64_t sz, uint64_t tag ) {
-  static __thread uint8_t buf[ 131072 ];
-  for( uint64_t i=0UL; i<sz; i++ ) buf[i] = pat( tag, i );
-  return rg_pool_write( p, a, buf, sz );
-}
-
-static int
-intact( rg_pool_t * p, rg_gaddr_t a ) {
-  static __thread uint8_t buf[ 131072 ];
-  rg_groove_obj_info_t info;
-  if( rg_pool_info( p, a, &info ) || info.sz>sizeof(buf) || rg_pool_read( p, a, buf, info.sz ) ) return 0;
-  for( uint64_t i=0UL; i<info.sz; i++ ) if( buf[i]!=pat( info.tag, i ) ) return 0;
-  return 1;
-}
-
 /* rg_batch_step: free up to 8 live objects from k on in one call (or
    one by one without waiting), then allocate as many in one call. */
 
@@ -108,7 +90,7 @@ step( rg_pool_t * p,
   if( trims && !(k % 1000UL) && rg_pool_trim( p, NULL ) ) (*errors)++;
   if( trims && (k % 16UL)==3UL ) { batch_step( p, live, k, allocs, frees, errors ); return; }
   if( live[k] ) {
-    if( check && !intact( p, live[k] ) ) (*bad)++;
+    if( check && !rg_tagged_intact( p, live[k] ) ) (*bad)++;
     if( rg_pool_free( p, live[k] ) ) (*errors)++; else (*frees)++;
     live[k] = 0UL;
     return;
@@ -116,7 +98,7 @@ step( rg_pool_t * p,
   uint64_t r = rg_test_rand( s ), sz = (r & 7UL) ? 16UL + (r>>8) % 4000UL : 16UL + (r>>8) % 100000UL;
   uint64_t tag = rg_test_rand( s );
   if( rg_pool_alloc( p, 0UL, sz, tag, &live[k] ) ) { (*errors)++; live[k] = 0UL; return; }
-  if( check && fill( p, live[k], sz, tag ) ) (*errors)++;
+  if( check && rg_tagged_fill( p, live[k], sz, tag ) ) (*errors)++;
   (*allocs)++;
 }
 
@@ -130,7 +112,7 @@ survivor( int me ) {
   while( !__atomic_load_n( &sh->stop, __ATOMIC_ACQUIRE ) )
     step( p, live, &s, 1, 0, &sh->allocs[me], &sh->frees[me], &sh->errors[me], &sh->bad[me] );
   for( uint64_t k=0UL; k<LIVE_CNT; k++ ) if( live[k] ) {
-    if( !intact( p, live[k] ) ) sh->bad[me]++;
+    if( !rg_tagged_intact( p, live[k] ) ) sh->bad[me]++;
     if( rg_pool_free( p, live[k] ) ) sh->errors[me]++; else sh->frees[me]++;
   }
   rg_pool_close( p );
