@@ -98,6 +98,7 @@ rg_audit_named( rg_audit_t const * a,
   for( uint64_t k=0UL; k<RG_GROOVE_HELD_SZC_CNT*RG_SPARE_CNT; k++ ) if( r->spare[ k/RG_SPARE_CNT ][ k%RG_SPARE_CNT ]==sb ) return 1;
   for( uint64_t k=0UL; k<RG_FREEING_CNT; k++ ) if( r->freeing[k]==sb ) return 1; /* revived by a free */
   if( rg_op_code( r->op ) && rg_op_sb( r->op )==sb ) return 1;
+  if( rg_op_code( r->made )==RG_OP_CREATE && rg_op_sb( r->made )==sb ) return 1; /* the parent it makes in */
   rg_audit_sb_t const * p = rg_op_code( r->made )==RG_OP_CREATE ? rg_audit_find( a, rg_op_sb( r->made ) ) : NULL;
   return p && rg_op_where( r->made )<rg_groove_szc_cfg[ p->c ].obj_cnt && rg_groove_slot_off( p->off, p->c, rg_op_where( r->made ) )==sb;
 }

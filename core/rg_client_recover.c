@@ -246,9 +246,12 @@ rg_rec_aside( rg_groove_t *           g,
   return err;
 }
 
-/* rg_rec_create: d made a superblock in slot x of p last.  Claimed, it
-   is d's if d's mark is on it; free, p's sweep clears its header (d
-   still holds p). */
+/* rg_rec_create: d made a superblock in slot x of p last.  p itself
+   first: d held it while making, and when d had just made p and found
+   its active slot taken, p was held out with this word its only name
+   (the one that named p in its own parent was overwritten): its sweep
+   clears the header of a child never claimed, and it is taken over if
+   still d's.  Then the child, if claimed: d's if d's mark is on it. */
 
 static int
 rg_rec_create( rg_groove_t *           g,
@@ -260,7 +263,8 @@ rg_rec_create( rg_groove_t *           g,
   uint64_t meta[ RG_SB_META_WORDS ];
   int64_t pc = rg_rec_sb_class( g, p, meta );
   if( pc<0L || x>=(uint64_t)rg_groove_szc_cfg[ pc ].obj_cnt ) return RG_SUCCESS;
-  if( rg_sb_free_bits( meta[2] ) & (1UL<<x) ) return RG_SUCCESS;
+  int err = rg_rec_sb( g, p, d, r, rec );
+  if( err || (rg_sb_free_bits( meta[2] ) & (1UL<<x)) ) return err;
   return rg_rec_sb( g, rg_groove_slot_off( p, (uint64_t)pc, x ), d, r, rec );
 }
 

@@ -636,6 +636,36 @@ call_recover( scen_t * s ) {
   return rg_pool_recover( s->vic, 0, &rec );
 }
 
+/* A client killed making a superblock in a parent it had just made: the
+   parent class's active slot was taken, so the new parent is held out of
+   every container, and the made word that named it (its own parent and
+   slot) has been overwritten to name the child being made in it (slot 0,
+   its header written, no claim yet).  No other word of the record names
+   the parent, which recovery must still put back. */
+
+static void
+child_made_run( void ) {
+  rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
+  if( !p ) _exit( 3 );
+  rg_groove_t * m = rg_pool_groove( p );
+  uint64_t c = rg_groove_szc_cfg[ 22 ].parent_szc, sb, f;
+  if( rg_sb_new( m, c, &sb, &f ) ) _exit( 4 ); /* held out, as rg_sb_acquire_any leaves it when the slot is taken */
+  if( rg_client_made( m, sb, 0UL ) ) _exit( 5 );
+  if( rg_mem_store( rg_groove_mem( m ), rg_groove_slot_off( sb, c, 0UL ), rg_groove_sb_bits( 22UL, 0UL ) ) ) _exit( 6 );
+  child_out->idx = (uint64_t)rg_groove_client( m );
+  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
+  for(;;) pause();
+}
+
+static void
+setup_killed_made( scen_t * s ) {
+  child_out->ready = 0UL;
+  pid_t pid = fork();
+  CU_ASSERT_FATAL( pid>=0 );
+  if( !pid ) child_made_run();
+  child_killed( s, pid );
+}
+
 /* The driver **************************************************************/
 
 static kind_t const kinds[] = {
@@ -654,6 +684,7 @@ static kind_t const kinds[] = {
   { "leave",                                      setup_leave,       call_leave,          0 },
   { "recover_client of a killed client",          setup_killed,      call_recover_client, 0 },
   { "recover_client, a client killed mid-trim",  setup_killed_aside, call_recover_client, 0 },
+  { "recover_client, killed making a parent",   setup_killed_made,  call_recover_client, 0 },
   { "recover (whole pool, a killed client)",      setup_whole,       call_recover,        1 },
 };
 
