@@ -1,8 +1,10 @@
 #ifndef RGROOVE_TESTS_RG_TEST_H
 #define RGROOVE_TESTS_RG_TEST_H
 
-/* Shared by the CUnit suites: a tiny runner, and rg_tagged.h's helpers. */
+/* Shared by the CUnit suites: a tiny runner, and rg_tagged.h's and
+   rg_child.h's helpers. */
 
+#include "rg_child.h"
 #include "rg_tagged.h"
 
 #include <CUnit/Basic.h>

@@ -22,6 +22,7 @@
    deterministic-length version of this; the soak runs longer to find
    rare interleavings. */
 
+#include "rg_child.h"
 #include "rg_tagged.h"
 
 #include <getopt.h>
@@ -157,7 +158,7 @@ victim( uint64_t v ) {
 
 static pid_t
 spawn( void (*fn)( uint64_t ), uint64_t arg ) {
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   if( pid<0 ) { perror( "soak: fork" ); exit( 2 ); }
   if( !pid ) { signal( SIGINT, SIG_DFL ); signal( SIGTERM, SIG_DFL ); signal( SIGHUP, SIG_DFL ); fn( arg ); } /* a child never runs the parent's cleanup */
   return pid;

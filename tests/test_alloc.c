@@ -346,7 +346,7 @@ test_recovery( void ) {
   CU_ASSERT_EQUAL_FATAL( rg_groove_alloc( g, 0UL, 100UL, 9UL, &keep ), RG_SUCCESS );
   int pipefd[2];
   CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) { /* the client: holds superblocks of three classes and one next, frees some, then waits to be killed */
     rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );
@@ -631,7 +631,7 @@ test_spares( void ) {
   /* a client killed holding spares: recovery puts every one back */
   int pipefd[2];
   CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) {
     rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );
@@ -1009,7 +1009,7 @@ test_stolen_from_slot( void ) {
 
   int pipefd[2];
   CU_ASSERT_EQUAL_FATAL( pipe( pipefd ), 0 );
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) { /* group 3: nothing of class 0 but the one in group 5's slot */
     rg_pool_t * mine = rg_pool_dup( pool, 3UL, NULL );

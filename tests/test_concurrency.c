@@ -153,7 +153,7 @@ run_processes( uint64_t proc_cnt ) {
   CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   pid_t pid[ 8 ];
   for( uint64_t p=0UL; p<proc_cnt; p++ ) {
-    pid[p] = fork();
+    pid[p] = rg_test_fork();
     CU_ASSERT_FATAL( pid[p]>=0 );
     if( !pid[p] ) {
       rg_pool_t * mine = rg_pool_open( name, p+7UL, NULL );

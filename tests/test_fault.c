@@ -560,7 +560,7 @@ static void
 setup_killed( scen_t * s ) {
   child_out->ready = 0UL;
   rg_gaddr_t theirs = s->obj[1].a;
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) child_run( theirs );
   child_killed( s, pid );
@@ -621,7 +621,7 @@ child_aside_run( void ) {
 static void
 setup_killed_aside( scen_t * s ) {
   child_out->ready = 0UL;
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) child_aside_run();
   child_killed( s, pid );
@@ -660,7 +660,7 @@ child_made_run( void ) {
 static void
 setup_killed_made( scen_t * s ) {
   child_out->ready = 0UL;
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) child_made_run();
   child_killed( s, pid );

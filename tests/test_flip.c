@@ -528,7 +528,7 @@ test_flips( void ) {
     if( now==old ) now = ~old;
     *(uint64_t *)(base + l->off) = now;
     memset( out, 0, sizeof(*out) );
-    pid_t pid = fork();
+    pid_t pid = rg_test_fork();
     CU_ASSERT_FATAL( pid>=0 );
     if( !pid ) trial_child();
     int status = 0;

@@ -176,14 +176,14 @@ test_kills_recovered_online( void ) {
   rg_pool_t * pool = remote ? NULL : rg_pool_create( uri, 2UL, 2UL, NULL );
   if( !remote ) CU_ASSERT_PTR_NOT_NULL_FATAL( pool );
   pid_t surv[2], watch = 0;
-  for( int i=0; i<2; i++ ) { surv[i] = fork(); if( !surv[i] ) survivor( i ); }
-  if( remote && !(watch = fork()) ) watcher();
+  for( int i=0; i<2; i++ ) { surv[i] = rg_test_fork(); if( !surv[i] ) survivor( i ); }
+  if( remote && !(watch = rg_test_fork()) ) watcher();
   while( __atomic_load_n( &sh->ready, __ATOMIC_ACQUIRE )<(remote ? 3UL : 2UL) ) usleep( 1000 );
 
   static double took[ VICTIM_MAX ];
   uint64_t s = 4242UL, in_doubt = 0UL, recovered = 0UL, slots = 0UL, back = 0UL;
   for( uint64_t v=0UL; v<kill_cnt; v++ ) {
-    pid_t pid = fork();
+    pid_t pid = rg_test_fork();
     if( !pid ) victim( v );
     while( !__atomic_load_n( &sh->owner[v], __ATOMIC_ACQUIRE ) ) usleep( 200 );
     usleep( (useconds_t)(1000UL + rg_test_rand( &s ) % 20000UL) ); /* 1 to 21 ms of work */

@@ -61,7 +61,7 @@ test_dead_owner( void ) {
   snprintf( uri, sizeof(uri), "file:%s", path );
   int ready[ 2 ];
   CU_ASSERT_FATAL( !pipe( ready ) );
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   CU_ASSERT_FATAL( pid>=0 );
   if( !pid ) { /* the owner: create, say so, wait to be killed */
     rg_pool_t * p = rg_pool_create( uri, 1UL, 1UL, NULL );

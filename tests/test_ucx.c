@@ -163,7 +163,7 @@ static void
 test_killed_client( void ) {
   int fds[ 2 ];
   CU_ASSERT_FATAL( !pipe( fds ) );
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   if( !pid ) {
     char a[ 16 ], p[ 16 ];
     snprintf( a, sizeof(a), "%d", fds[1] );

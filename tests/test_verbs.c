@@ -37,7 +37,7 @@ static char       shm_name[ 64 ];
 static pid_t
 spawn( char const * role,
        uint64_t     arg ) {
-  pid_t pid = fork();
+  pid_t pid = rg_test_fork();
   if( pid ) return pid;
   char a[ 24 ];
   snprintf( a, sizeof(a), "%lu", arg );
