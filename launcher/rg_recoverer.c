@@ -29,6 +29,9 @@ struct rg_recoverer {
   int             stopping;
   int             done;     /* the thread has left and closed */
   uint64_t        serial;   /* its own connection's */
+
+  /* the thread's own */
+  int             paused;   /* not joined: tried again at each departure */
 };
 
 static void
@@ -102,8 +105,11 @@ rg_recoverer_one( rg_recoverer_t * r,
                     rec.in_doubt ? "; some left for the quiet check (SIGUSR1 or shutdown)" : "" );
 }
 
-/* rg_recoverer_rejoin: g's record is still its own, else (the region
-   was formatted anew meanwhile, as tests do) a new join in ljoin. */
+/* rg_recoverer_rejoin: g if its record is still its own, else (none
+   yet, or the region was formatted anew meanwhile, as tests do) a new
+   join in ljoin, or NULL.  A join that fails (a region being formatted
+   shows no magic for a moment) is tried again at the next departure:
+   giving up for good left every later departure to the quiet checks. */
 
 static rg_groove_t *
 rg_recoverer_rejoin( rg_recoverer_t * r,
@@ -111,10 +117,12 @@ rg_recoverer_rejoin( rg_recoverer_t * r,
                      rg_groove_t *    g,
                      void *           ljoin ) {
   rg_recoverer_find_t f = { .boot = conn->id[0], .serial = conn->id[1] };
-  if( rg_groove_clients( g, rg_recoverer_match, &f )>=0 && f.found ) return g;
+  if( g && rg_groove_clients( g, rg_recoverer_match, &f )>=0 && f.found ) return g;
   int err;
   g = rg_region_join( ljoin, &conn->mem, 0UL, conn->id_kind, conn->id, &err );
-  if( !g ) rg_recoverer_say( r, "online recovery is off: its record is gone and it cannot join again: %s", rg_errmsg() );
+  if( !g && !r->paused ) rg_recoverer_say( r, "online recovery paused: it cannot join the region: %s; it tries again at each departure", rg_errmsg() );
+  if( g && r->paused ) rg_recoverer_say( r, "online recovery resumed: joined the region again" );
+  r->paused = !g;
   return g;
 }
 
@@ -124,17 +132,17 @@ rg_recoverer_main( void * arg ) {
   static _Alignas(RG_GROOVE_LJOIN_ALIGN) uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ]; /* one recoverer at a time */
   int err;
   rg_conn_t * conn = rg_transport_open( r->uri, 0UL, &err );
-  rg_groove_t * g = conn ? rg_region_join( ljoin, &conn->mem, 0UL, conn->id_kind, conn->id, &err ) : NULL;
-  if( !g ) rg_recoverer_say( r, "online recovery is off: cannot reach this server at %s: %s", r->uri, rg_errmsg() );
+  if( !conn ) rg_recoverer_say( r, "online recovery is off: cannot reach this server at %s: %s", r->uri, rg_errmsg() );
+  rg_groove_t * g = conn ? rg_recoverer_rejoin( r, conn, NULL, ljoin ) : NULL;
   pthread_mutex_lock( &r->lock );
-  if( g ) r->serial = conn->id[1];
+  if( conn ) r->serial = conn->id[1];
   for(;;) {
     while( !r->queued && !r->stopping ) pthread_cond_wait( &r->wake, &r->lock );
     if( !r->queued ) break;
     uint64_t serial = r->queue[ --r->queued ];
     r->busy = 1;
     pthread_mutex_unlock( &r->lock );
-    if( g ) g = rg_recoverer_rejoin( r, conn, g, ljoin );
+    if( conn ) g = rg_recoverer_rejoin( r, conn, g, ljoin );
     if( g ) rg_recoverer_one( r, conn, g, serial );
     pthread_mutex_lock( &r->lock );
     r->busy = 0;
