@@ -520,10 +520,19 @@ typedef struct {
 
 static child_out_t * child_out;
 
+/* child_ready: the child says which record is its own, and waits to be
+   killed. */
+
+static __attribute__((noreturn)) void
+child_ready( rg_groove_t const * m ) {
+  child_out->idx = (uint64_t)rg_groove_client( m );
+  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
+  for(;;) pause();
+}
+
 static void
-child_run( rg_gaddr_t theirs ) {
-  rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
-  if( !p ) _exit( 3 );
+child_run( rg_pool_t * p,
+           rg_gaddr_t  theirs ) {
   rg_groove_t * m = rg_pool_groove( p );
   for( uint64_t i=0UL; i<11UL; i++ ) {
     child_out->sz[i]  = i<6UL ? 100UL : i<9UL ? 3000UL : 60000UL;
@@ -537,17 +546,25 @@ child_run( rg_gaddr_t theirs ) {
   uint64_t idx = (uint64_t)__builtin_ctzl( held->free );
   uint64_t hdr[2] = { rg_groove_hdr_bits( RG_GROOVE_HDR_TYPE_ALLOC, idx, 0UL, 16UL, 100UL ), 0x4a1fUL };
   rg_mem_write_words( rg_groove_mem( m ), rg_groove_slot_off( held->sb, 0UL, idx ), hdr, 2UL );
-  child_out->idx = me - 1UL;
-  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
-  for(;;) pause();
+  child_ready( m );
 }
 
-/* child_killed waits (at most 0.5 s) until the child pid is ready,
-   kills it and notes its record in s. */
+/* child_killed runs run( p, arg ) in a child process with a join p of
+   its own (group 3), waits (at most 0.5 s) until it is ready, kills it
+   and notes its record in s. */
 
 static void
 child_killed( scen_t * s,
-              pid_t    pid ) {
+              void  (* run)( rg_pool_t *, rg_gaddr_t ),
+              rg_gaddr_t arg ) {
+  child_out->ready = 0UL;
+  pid_t pid = rg_test_fork();
+  CU_ASSERT_FATAL( pid>=0 );
+  if( !pid ) {
+    rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
+    if( !p ) _exit( 3 );
+    run( p, arg );
+  }
   for( int t=0; t<5000 && !__atomic_load_n( &child_out->ready, __ATOMIC_ACQUIRE ); t++ ) usleep( 100 );
   kill( pid, SIGKILL );
   int status = 0;
@@ -558,12 +575,8 @@ child_killed( scen_t * s,
 
 static void
 setup_killed( scen_t * s ) {
-  child_out->ready = 0UL;
   rg_gaddr_t theirs = s->obj[1].a;
-  pid_t pid = rg_test_fork();
-  CU_ASSERT_FATAL( pid>=0 );
-  if( !pid ) child_run( theirs );
-  child_killed( s, pid );
+  child_killed( s, child_run, theirs );
   obj_find( s, theirs )->state = OBJ_GONE;
   for( uint64_t i=0UL; i<11UL; i++ ) {
     if( i==0UL || i==6UL ) continue;
@@ -593,9 +606,9 @@ call_recover_client( scen_t * s ) {
    when it is resumed. */
 
 static void
-child_aside_run( void ) {
-  rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
-  if( !p ) _exit( 3 );
+child_aside_run( rg_pool_t * p,
+                 rg_gaddr_t  unused ) {
+  (void)unused;
   rg_groove_t * m = rg_pool_groove( p );
   for( uint64_t i=0UL; i<9UL; i++ ) {
     child_out->sz[i]  = 13000UL;
@@ -613,18 +626,12 @@ child_aside_run( void ) {
     if( rg_mem_store( rg_groove_mem( m ), sb + RG_SB_INFO_OFF, head ) || rg_client_aside( m, sb ) ) _exit( 7 );
     head = sb;
   }
-  child_out->idx = (uint64_t)rg_groove_client( m );
-  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
-  for(;;) pause();
+  child_ready( m );
 }
 
 static void
 setup_killed_aside( scen_t * s ) {
-  child_out->ready = 0UL;
-  pid_t pid = rg_test_fork();
-  CU_ASSERT_FATAL( pid>=0 );
-  if( !pid ) child_aside_run();
-  child_killed( s, pid );
+  child_killed( s, child_aside_run, 0UL );
   for( uint64_t i=0UL; i<10UL; i++ ) if( i==9UL || ((i % 3UL) && i!=1UL) ) obj_add( s, child_out->a[i], child_out->sz[i], child_out->tag[i] );
 }
 
@@ -644,27 +651,18 @@ call_recover( scen_t * s ) {
    the parent, which recovery must still put back. */
 
 static void
-child_made_run( void ) {
-  rg_pool_t * p = rg_pool_open( uri, 3UL, NULL );
-  if( !p ) _exit( 3 );
+child_made_run( rg_pool_t * p,
+                rg_gaddr_t  unused ) {
+  (void)unused;
   rg_groove_t * m = rg_pool_groove( p );
   uint64_t c = rg_groove_szc_cfg[ 22 ].parent_szc, sb, f;
   if( rg_sb_new( m, c, &sb, &f ) ) _exit( 4 ); /* held out, as rg_sb_acquire_any leaves it when the slot is taken */
   if( rg_client_made( m, sb, 0UL ) ) _exit( 5 );
   if( rg_mem_store( rg_groove_mem( m ), rg_groove_slot_off( sb, c, 0UL ), rg_groove_sb_bits( 22UL, 0UL ) ) ) _exit( 6 );
-  child_out->idx = (uint64_t)rg_groove_client( m );
-  __atomic_store_n( &child_out->ready, 1UL, __ATOMIC_RELEASE );
-  for(;;) pause();
+  child_ready( m );
 }
 
-static void
-setup_killed_made( scen_t * s ) {
-  child_out->ready = 0UL;
-  pid_t pid = rg_test_fork();
-  CU_ASSERT_FATAL( pid>=0 );
-  if( !pid ) child_made_run();
-  child_killed( s, pid );
-}
+static void setup_killed_made( scen_t * s ) { child_killed( s, child_made_run, 0UL ); }
 
 /* The driver **************************************************************/
 
