@@ -109,7 +109,7 @@ rg_recoverer_one( rg_recoverer_t * r,
    yet, or the region was formatted anew meanwhile, as tests do) a new
    join in ljoin, or NULL.  A join that fails (a region being formatted
    shows no magic for a moment) is tried again at the next departure:
-   giving up for good left every later departure to the quiet checks. */
+   giving up would leave every later departure to the quiet checks. */
 
 static rg_groove_t *
 rg_recoverer_rejoin( rg_recoverer_t * r,
