@@ -31,7 +31,7 @@ struct rg_recoverer {
   uint64_t        serial;   /* its own connection's */
 
   /* the thread's own */
-  int             paused;   /* not joined: tried again at each departure */
+  int             paused;   /* not connected or not joined: tried again at each departure */
 };
 
 static void
@@ -126,22 +126,39 @@ rg_recoverer_rejoin( rg_recoverer_t * r,
   return g;
 }
 
+/* rg_recoverer_connect: conn, else a new connection to the server, or
+   NULL.  One refused (the server closes admission while it checks the
+   pool, and a SIGUSR1 right after another finds it closed again) is
+   tried again at each departure, like a join. */
+
+static rg_conn_t *
+rg_recoverer_connect( rg_recoverer_t * r,
+                      rg_conn_t *      conn ) {
+  if( conn ) return conn;
+  int err;
+  conn = rg_transport_open( r->uri, 0UL, &err );
+  if( !conn && !r->paused ) rg_recoverer_say( r, "online recovery paused: cannot reach this server at %s: %s; it tries again at each departure", r->uri, rg_errmsg() );
+  if( !conn ) { r->paused = 1; return NULL; } /* rg_recoverer_rejoin says when it resumes */
+  pthread_mutex_lock( &r->lock );
+  r->serial = conn->id[1]; /* its own departure is nobody's to recover */
+  pthread_mutex_unlock( &r->lock );
+  return conn;
+}
+
 static void *
 rg_recoverer_main( void * arg ) {
   rg_recoverer_t * r = arg;
   static _Alignas(RG_GROOVE_LJOIN_ALIGN) uint8_t ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ]; /* one recoverer at a time */
-  int err;
-  rg_conn_t * conn = rg_transport_open( r->uri, 0UL, &err );
-  if( !conn ) rg_recoverer_say( r, "online recovery is off: cannot reach this server at %s: %s", r->uri, rg_errmsg() );
+  rg_conn_t * conn = rg_recoverer_connect( r, NULL );
   rg_groove_t * g = conn ? rg_recoverer_rejoin( r, conn, NULL, ljoin ) : NULL;
   pthread_mutex_lock( &r->lock );
-  if( conn ) r->serial = conn->id[1];
   for(;;) {
     while( !r->queued && !r->stopping ) pthread_cond_wait( &r->wake, &r->lock );
     if( !r->queued ) break;
     uint64_t serial = r->queue[ --r->queued ];
     r->busy = 1;
     pthread_mutex_unlock( &r->lock );
+    conn = rg_recoverer_connect( r, conn );
     if( conn ) g = rg_recoverer_rejoin( r, conn, g, ljoin );
     if( g ) rg_recoverer_one( r, conn, g, serial );
     pthread_mutex_lock( &r->lock );
