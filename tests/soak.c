@@ -224,14 +224,14 @@ main( int     argc,
   signal( SIGHUP, on_signal );
   printf( "soak: %lu kills, seed %lu, %lu volume(s)%s%s on %s\n", kills, seed, volumes, loop ? ", over loop:" : "", handoff ? ", handoff" : "", uri );
   for( uint64_t i=0UL; i<2UL; i++ ) children[i] = spawn( run_survivor, i );
-  while( __atomic_load_n( &sh->ready, __ATOMIC_ACQUIRE )<2UL ) usleep( 1000 );
+  if( rg_test_wait_word( &sh->ready, 2UL, children, 2 ) ) { fprintf( stderr, "soak: a survivor exited before it opened %s\n", uri ); return 1; }
 
   uint64_t v_next = 0UL, vidx[2], s = seed, recovered = 0UL, back = 0UL, doubt = 0UL;
   for( uint64_t n=0UL; n<kills; n++ ) {
     for( int j=0; j<2; j++ ) if( !children[ 2 + j ] ) {
       vidx[j] = v_next++;
       children[ 2 + j ] = spawn( victim, vidx[j] );
-      while( !__atomic_load_n( &sh->joined[ vidx[j] ], __ATOMIC_ACQUIRE ) ) usleep( 200 );
+      if( rg_test_wait_word( &sh->joined[ vidx[j] ], 1UL, children, 4 ) ) { fprintf( stderr, "soak: a child exited before victim %lu opened %s\n", vidx[j], uri ); return 1; }
     }
     usleep( (useconds_t)(5000UL + rg_test_rand( &s ) % 400000UL) );
     int j = (int)(rg_test_rand( &s ) & 1UL);

@@ -105,7 +105,7 @@ step( rg_pool_t * p,
 static void
 survivor( int me ) {
   rg_pool_t * p = rg_pool_open( uri, 100UL + (uint64_t)me, NULL );
-  if( !p ) _exit( 3 );
+  if( !p ) { fprintf( stderr, "\n  survivor %d cannot open %s: %s\n", me, uri, rg_errmsg() ); _exit( 3 ); }
   static rg_gaddr_t live[ LIVE_CNT ];
   uint64_t s = 77UL + (uint64_t)me;
   __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL );
@@ -122,7 +122,7 @@ survivor( int me ) {
 static void
 victim( uint64_t v ) {
   rg_pool_t * p = rg_pool_open( uri, 200UL + v, NULL );
-  if( !p ) _exit( 3 );
+  if( !p ) { fprintf( stderr, "\n  victim %lu cannot open %s: %s\n", v, uri, rg_errmsg() ); _exit( 3 ); }
   static rg_gaddr_t live[ LIVE_CNT ];
   uint64_t s = 1000UL + v, a = 0UL, f = 0UL, e = 0UL, b = 0UL;
   __atomic_store_n( &sh->owner[v], rg_pool_owner( p, 0UL ), __ATOMIC_RELEASE );
@@ -151,7 +151,7 @@ find_owner( void *                          ctx,
 static void
 watcher( void ) {
   rg_pool_t * p = rg_pool_open( uri, 300UL, NULL );
-  if( !p ) _exit( 3 );
+  if( !p ) { fprintf( stderr, "\n  the watcher cannot open %s: %s\n", uri, rg_errmsg() ); _exit( 3 ); }
   __atomic_add_fetch( &sh->ready, 1UL, __ATOMIC_ACQ_REL );
   while( !__atomic_load_n( &sh->watch_stop, __ATOMIC_ACQUIRE ) ) {
     for( uint64_t v=0UL; v<VICTIM_MAX; v++ ) {
@@ -178,14 +178,22 @@ test_kills_recovered_online( void ) {
   pid_t surv[2], watch = 0;
   for( int i=0; i<2; i++ ) { surv[i] = rg_test_fork(); if( !surv[i] ) survivor( i ); }
   if( remote && !(watch = rg_test_fork()) ) watcher();
-  while( __atomic_load_n( &sh->ready, __ATOMIC_ACQUIRE )<(remote ? 3UL : 2UL) ) usleep( 1000 );
+  pid_t kids[4] = { surv[0], surv[1], watch, 0 }, early;
+  if( (early = rg_test_wait_word( &sh->ready, remote ? 3UL : 2UL, kids, 3 )) ) {
+    printf( "\n  child %d exited before it opened the pool\n", (int)early );
+    CU_FAIL_FATAL( "a child could not open the pool" );
+  }
 
   static double took[ VICTIM_MAX ];
   uint64_t s = 4242UL, in_doubt = 0UL, recovered = 0UL, slots = 0UL, back = 0UL;
   for( uint64_t v=0UL; v<kill_cnt; v++ ) {
     pid_t pid = rg_test_fork();
     if( !pid ) victim( v );
-    while( !__atomic_load_n( &sh->owner[v], __ATOMIC_ACQUIRE ) ) usleep( 200 );
+    kids[3] = pid;
+    if( (early = rg_test_wait_word( &sh->owner[v], 1UL, kids, 4 )) ) {
+      printf( "\n  child %d exited before victim %lu opened the pool\n", (int)early, v );
+      CU_FAIL_FATAL( "a child exited early" );
+    }
     usleep( (useconds_t)(1000UL + rg_test_rand( &s ) % 20000UL) ); /* 1 to 21 ms of work */
     kill( pid, SIGKILL );
     waitpid( pid, NULL, 0 );
