@@ -5,9 +5,11 @@
 #include "rgroove/rg_pool.h"
 #include "base/rg_err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct rg_pool_server {
   uint8_t       ljoin[ RG_GROOVE_LJOIN_FOOTPRINT ] __attribute__((aligned(128)));
@@ -47,6 +49,60 @@ rg_pool_server_join( rg_pool_server_t * s,
   if( !s->groove ) { conn->tp->close( conn ); return err; }
   s->conn = conn;
   return RG_SUCCESS;
+}
+
+/* A server that is checking the pool turns connects away for that
+   moment (RG_ERR_AGAIN): a program started then waits rather than
+   fails.  The check itself is bounded (rgroove-server waits a few
+   seconds for clients to go, then verifies), so the wait is too. */
+
+#define RG_POOL_OPEN_WAIT_MS (30000L)
+
+static int
+rg_pool_open_wait_ms( long * ms ) {
+  char const * env = getenv( "RGROOVE_OPEN_WAIT_MS" );
+  *ms = RG_POOL_OPEN_WAIT_MS;
+  if( !env ) return RG_SUCCESS;
+  char * end;
+  errno = 0;
+  long v = strtol( env, &end, 10 );
+  if( errno || end==env || *end || v<0L )
+    return rg_err( RG_ERR_INVAL, "RGROOVE_OPEN_WAIT_MS='%s': not a number of milliseconds (0: do not wait)", env );
+  *ms = v;
+  return RG_SUCCESS;
+}
+
+static double
+rg_pool_now_ms( void ) {
+  struct timespec ts;
+  clock_gettime( CLOCK_MONOTONIC, &ts );
+  return 1e3*(double)ts.tv_sec + 1e-6*(double)ts.tv_nsec;
+}
+
+/* rg_pool_connect opens uri (from NULL) or a second connection like
+   from's, trying again while the server turns it away, for up to
+   RGROOVE_OPEN_WAIT_MS. */
+
+static rg_conn_t *
+rg_pool_connect( char const * uri,
+                 rg_conn_t *  from,
+                 int *        err ) {
+  long wait_ms;
+  if( (*err = rg_pool_open_wait_ms( &wait_ms )) ) return NULL;
+  double deadline = rg_pool_now_ms() + (double)wait_ms;
+  for( long pause_ms=20L;; pause_ms = pause_ms<500L ? 2L*pause_ms : 1000L ) {
+    rg_conn_t * conn = from ? from->tp->dup( from, err ) : rg_transport_open( uri, 0UL, err );
+    if( conn || *err!=RG_ERR_AGAIN ) return conn;
+    double left = deadline - rg_pool_now_ms();
+    if( left<=0.0 ) {
+      char why[ 256 ];
+      snprintf( why, sizeof(why), "%s", rg_errmsg() );
+      *err = rg_err( RG_ERR_AGAIN, "%s (turned away for %ld ms; RGROOVE_OPEN_WAIT_MS sets how long to wait)", why, wait_ms );
+      return NULL;
+    }
+    long nap_ms = left<(double)pause_ms ? (long)left + 1L : pause_ms;
+    nanosleep( &(struct timespec){ .tv_sec = nap_ms/1000L, .tv_nsec = 1000000L*(nap_ms%1000L) }, NULL );
+  }
 }
 
 static void
@@ -96,7 +152,7 @@ rg_pool_open_multi( char const * const * uris,
   if( !pool ) return NULL;
   pool->next = cgroup_hint % uri_cnt; /* spread the first allocations of many handles */
   for( uint64_t i=0UL; i<uri_cnt; i++ ) {
-    rg_conn_t * conn = rg_transport_open( uris[i], 0UL, err );
+    rg_conn_t * conn = rg_pool_connect( uris[i], NULL, err );
     if( !conn || (*err = rg_pool_server_join( &pool->server[i], conn, cgroup_hint )) ) {
       rg_pool_close( pool );
       return NULL;
@@ -123,7 +179,7 @@ rg_pool_dup( rg_pool_t * pool,
   if( !dup ) return NULL;
   dup->next = cgroup_hint % pool->server_cnt;
   for( uint64_t i=0UL; i<pool->server_cnt; i++ ) {
-    rg_conn_t * conn = pool->server[i].conn->tp->dup( pool->server[i].conn, err );
+    rg_conn_t * conn = rg_pool_connect( NULL, pool->server[i].conn, err );
     if( !conn || (*err = rg_pool_server_join( &dup->server[i], conn, cgroup_hint )) ) { rg_pool_close( dup ); return NULL; }
   }
   return dup;

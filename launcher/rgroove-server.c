@@ -99,9 +99,9 @@ usage( FILE * f ) {
     "server's own connection: what it held goes back, its interrupted operation is\n"
     "finished or undone (the log says how long it took); its objects stay.\n"
     "SIGUSR1 repairs (see --recover) and verifies the pool when no client is\n"
-    "attached (admission stays closed meanwhile); SIGINT or SIGTERM disconnect\n"
-    "everyone, repair and verify the now quiet pool and exit (status 3 if it is not\n"
-    "sound).\n", RG_VOLUME_MAX, 7471U );
+    "attached (admission stays closed meanwhile, and a client that connects then\n"
+    "waits: RGROOVE_OPEN_WAIT_MS); SIGINT or SIGTERM disconnect everyone, repair\n"
+    "and verify the now quiet pool and exit (status 3 if it is not sound).\n", RG_VOLUME_MAX, 7471U );
 }
 
 static int quiet;

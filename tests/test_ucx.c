@@ -292,6 +292,62 @@ test_same_as_loop( void ) {
   rg_pool_close( over_loop );
 }
 
+/* A server checking the pool turns connects away for a moment:
+   rg_pool_open and rg_pool_dup wait for it (RGROOVE_OPEN_WAIT_MS). */
+
+static int reopened;
+
+static void *
+reopen_later( void * arg ) {
+  (void)arg;
+  usleep( 300000 );
+  __atomic_store_n( &reopened, 1, __ATOMIC_RELEASE ); /* before: whoever gets in saw it set */
+  tp->admit( srv, 1 );
+  return NULL;
+}
+
+static rg_pool_t *
+open_while_closed( rg_pool_t * from,
+                   int *       err ) {
+  pthread_t t;
+  __atomic_store_n( &reopened, 0, __ATOMIC_RELEASE );
+  CU_ASSERT_EQUAL_FATAL( tp->admit( srv, 0 ), RG_SUCCESS );
+  CU_ASSERT_FATAL( !pthread_create( &t, NULL, reopen_later, NULL ) );
+  rg_pool_t * p = from ? rg_pool_dup( from, 1UL, err ) : rg_pool_open( uri, 0UL, err );
+  CU_ASSERT( __atomic_load_n( &reopened, __ATOMIC_ACQUIRE ) ); /* it got in only once admission reopened */
+  pthread_join( t, NULL );
+  return p;
+}
+
+static void
+test_open_waits( void ) {
+  int err = 0;
+  setenv( "RGROOVE_OPEN_WAIT_MS", "0", 1 );
+  CU_ASSERT_EQUAL( tp->admit( srv, 0 ), RG_SUCCESS );
+  CU_ASSERT_PTR_NULL( rg_pool_open( uri, 0UL, &err ) );
+  CU_ASSERT_EQUAL( err, RG_ERR_AGAIN );
+  CU_ASSERT_PTR_NOT_NULL( strstr( rg_errmsg(), "RGROOVE_OPEN_WAIT_MS" ) );
+  printf( "\n  closed, RGROOVE_OPEN_WAIT_MS=0: %s\n", rg_errmsg() );
+  setenv( "RGROOVE_OPEN_WAIT_MS", "soon", 1 );
+  CU_ASSERT_PTR_NULL( rg_pool_open( uri, 0UL, &err ) );
+  CU_ASSERT_EQUAL( err, RG_ERR_INVAL );
+  printf( "  RGROOVE_OPEN_WAIT_MS=soon: %s\n", rg_errmsg() );
+  CU_ASSERT_EQUAL( tp->admit( srv, 1 ), RG_SUCCESS );
+
+  setenv( "RGROOVE_OPEN_WAIT_MS", "20000", 1 );
+  rg_pool_t * p = open_while_closed( NULL, &err );
+  CU_ASSERT_PTR_NOT_NULL_FATAL( p );
+  rg_pool_t * d = open_while_closed( p, &err );
+  CU_ASSERT_PTR_NOT_NULL( d );
+  printf( "  closed for 300 ms: rg_pool_open and rg_pool_dup waited, then got in\n" );
+  rg_gaddr_t a;
+  CU_ASSERT_EQUAL( rg_pool_alloc( d ? d : p, 0UL, 64UL, 0UL, &a ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( rg_pool_free( p, a ), RG_SUCCESS );
+  if( d ) rg_pool_close( d );
+  rg_pool_close( p );
+  unsetenv( "RGROOVE_OPEN_WAIT_MS" );
+}
+
 int
 main( int     argc,
       char ** argv ) {
@@ -321,6 +377,7 @@ main( int     argc,
     { "connect and disconnect events by serial, clients counted",   test_events_by_serial },
     { "a killed client: the server sees it go, serves on",         test_killed_client    },
     { "a call sequence: the same results and counters as loop",    test_same_as_loop     },
+    { "open and dup wait while the server is checking",            test_open_waits       },
     { NULL, NULL }
   };
   int rc = rg_test_main( "ucx", tests );

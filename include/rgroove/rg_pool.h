@@ -48,10 +48,15 @@ rg_pool_create( char const * uri,
 
 /* rg_pool_open attaches to an existing pool (any URI above but anon) with
    concurrency-group hint cgroup_hint (use a different one per process
-   or thread for the least contention).  Returns the handle or NULL with
-   *opt_err set: RG_ERR_INVAL (bad URI, not an rgroove pool), RG_ERR_KEY
-   (no such pool), RG_ERR_PERM (the server refused the token or
-   version) or RG_ERR_IO (no device, no server, a timeout). */
+   or thread for the least contention).  A server that is checking the
+   pool (rgroove-server's SIGUSR1) turns connects away meanwhile: open
+   tries again until RGROOVE_OPEN_WAIT_MS have passed (default 30000;
+   0: not at all).  Returns the handle or NULL with *opt_err set:
+   RG_ERR_INVAL (bad URI, not an rgroove pool, a bad
+   RGROOVE_OPEN_WAIT_MS), RG_ERR_KEY (no such pool), RG_ERR_PERM (the
+   server refused the token or version), RG_ERR_AGAIN (the server still
+   turned it away when the wait ended) or RG_ERR_IO (no device, no
+   server, a timeout). */
 
 rg_pool_t *
 rg_pool_open( char const * uri,
@@ -77,7 +82,8 @@ rg_pool_server_cnt( rg_pool_t const * pool );
 
 /* rg_pool_dup returns a new handle on the same pool for another thread,
    with its own join (cgroup_hint).  The mapping is shared and lives
-   until the last handle closes.  NULL with *opt_err on failure. */
+   until the last handle closes.  NULL with *opt_err on failure (its new
+   connections wait as rg_pool_open's do). */
 
 rg_pool_t *
 rg_pool_dup( rg_pool_t * pool,
