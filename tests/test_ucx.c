@@ -1,9 +1,10 @@
 /* The ucx transport against a server in this process (a thread polls
    it, as rg_mpi's progress thread does): admission and its refusals,
-   connect and disconnect events by serial, a killed client, and a fixed
-   sequence of memory operations whose results and counters must equal
-   loop's.  Run by tests/ucx/admission.sh (UCX_TLS=tcp on a host without
-   RDMA).
+   connect and disconnect events by serial, a killed client, clients
+   that die with requests in flight, a fixed sequence of memory
+   operations whose results and counters must equal loop's, and opens
+   that wait while admission is closed.  Run by tests/ucx/admission.sh
+   (UCX_TLS=tcp on a host without RDMA).
 
    The killed client is this program again (fork and exec): a child of
    a process that runs UCX must not reuse its parent's UCX state. */
@@ -70,10 +71,15 @@ wait_disconnect( uint64_t serial ) {
   return 0;
 }
 
+static int paused; /* the progress thread leaves the server alone meanwhile */
+
 static void *
 progress( void * arg ) {
   (void)arg;
-  while( !stop ) if( tp->poll( srv, 50 ) ) break;
+  while( !stop ) {
+    if( __atomic_load_n( &paused, __ATOMIC_ACQUIRE ) ) { usleep( 1000 ); continue; }
+    if( tp->poll( srv, 50 ) ) break;
+  }
   return NULL;
 }
 
@@ -159,6 +165,27 @@ victim_main( int fd ) {
   for( uint64_t old;; ) if( rg_mem_faa( &c->mem, 4096UL, 0UL, &old ) ) return 1;
 }
 
+/* The other child: connect, say so, post as many atomics as may be in
+   flight (a read or write among them would wait for their answers) and
+   die.  The server, held meanwhile, then answers a process that is
+   gone. */
+
+static int
+flood_main( int fd ) {
+  rg_conn_t * c = connect_as( TOKEN, RG_UCX_PROTO_VERSION, port, NULL );
+  if( !c ) { fprintf( stderr, "flood: %s\n", rg_errmsg() ); return 1; }
+  char go;
+  if( write( fd, "c", 1 )!=1 || read( fd, &go, 1 )!=1 ) return 1;
+  static uint64_t word[ RG_MEM_INFLIGHT_RA ];
+  rg_mem_req_t r[ RG_MEM_INFLIGHT_RA ];
+  for( uint64_t i=0UL; i<RG_MEM_INFLIGHT_RA; i++ )
+    r[i] = (rg_mem_req_t){ .op = i & 1UL ? RG_MEM_OP_CAS : RG_MEM_OP_FAA, .off = 8192UL + 8UL*i, .old = &word[i] };
+  uint64_t t;
+  if( rg_mem_post( &c->mem, r, RG_MEM_INFLIGHT_RA, &t ) ) { fprintf( stderr, "flood: %s\n", rg_errmsg() ); return 1; }
+  raise( SIGKILL );
+  return 1;
+}
+
 static void
 test_killed_client( void ) {
   int fds[ 2 ];
@@ -187,6 +214,47 @@ test_killed_client( void ) {
   rg_conn_t * c = connect_as( TOKEN, RG_UCX_PROTO_VERSION, port, NULL ); /* the server still serves */
   CU_ASSERT_PTR_NOT_NULL_FATAL( c );
   CU_ASSERT_EQUAL( c->tp->close( c ), RG_SUCCESS );
+}
+
+/* A client that dies with its requests in flight, 20 times: the server
+   (this process) must answer into the void and serve on.  UCX 1.13's
+   own emulated operations abort the process there. */
+
+static void
+test_died_with_requests( void ) {
+  uint64_t served = 0UL;
+  for( int i=0; i<20; i++ ) {
+    int fds[ 2 ];
+    CU_ASSERT_FATAL( !socketpair( AF_UNIX, SOCK_STREAM, 0, fds ) );
+    pid_t pid = rg_test_fork();
+    if( !pid ) {
+      char a[ 16 ], p[ 16 ];
+      snprintf( a, sizeof(a), "%d", fds[1] );
+      snprintf( p, sizeof(p), "%u", port );
+      execl( "/proc/self/exe", "test_ucx", "--flood", a, p, (char *)NULL );
+      _exit( 127 );
+    }
+    close( fds[1] );
+    char said;
+    CU_ASSERT( read( fds[0], &said, 1 )==1 ); /* connected */
+    __atomic_store_n( &paused, 1, __ATOMIC_RELEASE );
+    usleep( 20000 ); /* the progress thread is out of the server */
+    CU_ASSERT( write( fds[0], "g", 1 )==1 );
+    int status;
+    waitpid( pid, &status, 0 );
+    close( fds[0] );
+    __atomic_store_n( &paused, 0, __ATOMIC_RELEASE );
+    CU_ASSERT( WIFSIGNALED( status ) && WTERMSIG( status )==SIGKILL );
+    for( int ms=0; ms<20000 && tp->clients( srv ); ms+=10 ) usleep( 10000 );
+    served += !tp->clients( srv );
+  }
+  CU_ASSERT_EQUAL( served, 20UL );
+  rg_conn_t * c = connect_as( TOKEN, RG_UCX_PROTO_VERSION, port, NULL ); /* the server still serves */
+  CU_ASSERT_PTR_NOT_NULL_FATAL( c );
+  uint64_t old = 1UL;
+  CU_ASSERT_EQUAL( rg_mem_faa( &c->mem, 8192UL, 0UL, &old ), RG_SUCCESS );
+  CU_ASSERT_EQUAL( c->tp->close( c ), RG_SUCCESS );
+  printf( "\n  20 clients died with %lu requests in flight each; the server saw each go and serves on\n", RG_MEM_INFLIGHT_RA );
 }
 
 /* sequence: a fixed set of calls on words [off, off+4096) of m; every
@@ -355,6 +423,10 @@ main( int     argc,
     port = (uint16_t)strtoul( argv[3], NULL, 10 );
     return victim_main( atoi( argv[2] ) );
   }
+  if( argc==4 && !strcmp( argv[1], "--flood" ) ) {
+    port = (uint16_t)strtoul( argv[3], NULL, 10 );
+    return flood_main( atoi( argv[2] ) );
+  }
   tp = rg_transport_find( "ucx" );
   if( !tp || !tp->built ) { fprintf( stderr, "test_ucx: this rgroove was built without the ucx transport\n" ); return 77; }
   int err;
@@ -376,6 +448,7 @@ main( int     argc,
     { "admission: wrong token, wrong version, closed, no server",   test_admission        },
     { "connect and disconnect events by serial, clients counted",   test_events_by_serial },
     { "a killed client: the server sees it go, serves on",         test_killed_client    },
+    { "clients that die with requests in flight",                  test_died_with_requests },
     { "a call sequence: the same results and counters as loop",    test_same_as_loop     },
     { "open and dup wait while the server is checking",            test_open_waits       },
     { NULL, NULL }

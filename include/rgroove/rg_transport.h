@@ -12,7 +12,8 @@
      loop   loop:LOCAL: a local region reached through the remote code path,
             with request and round-trip counts and fault injection (rg_loop.h)
      verbs  verbs://HOST[:PORT]: a memory server over RDMA (libibverbs)
-     ucx    ucx://HOST[:PORT]: a memory server over UCX (UCP atomics, PUT, GET)
+     ucx    ucx://HOST[:PORT]: a memory server over UCX (PUT, GET; atomics carried
+            out by the server)
 
    Pool handles (rg_pool.h), rgroove-server and the MPI bootstrap find
    transports here; nothing above this layer names one.  A transport that

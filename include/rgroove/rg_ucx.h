@@ -10,9 +10,23 @@
 
      read        ucp_get_nbx into the caller's buffer
      write       ucp_put_nbx from a copy (the caller's buffer is free at return)
-     cas, faa    ucp_atomic_op_nbx, 64-bit CSWAP / ADD with a reply
+     cas, faa    a request of our own (below): 64-bit CSWAP / ADD with a reply
      fence       ucp_ep_flush_nbx: the writes are in the server's memory
      post/wait   the same operations, several in flight, results at the wait
+
+   Requests of our own.  Where UCX has no transport for an operation it
+   emulates it: the client sends an active message, the server's worker
+   carries it out and answers.  UCX 1.13 aborts the server process when
+   such an answer cannot be sent because the client died meanwhile.  So
+   the client sends those operations as active messages of rgroove's own
+   (RG_UCX_AM_OP: the operation, offset, size, operands; a write's bytes)
+   and the server carries each out on the region with the CPU in its
+   polling thread and answers (RG_UCX_AM_DONE: the word found, a read's
+   bytes), as UCX would; an answer that fails only fails.  That is every
+   atomic (no transport offers them to rgroove: "Atomic domain" below),
+   and reads and writes where the endpoint has no RMA lane (tcp: UCX's
+   endpoint report lists no "put" line).  The server answers admitted
+   clients only, and checks every range against the region.
 
    Handshake.  A UCP connection request carries no data of ours, so the
    client's first message on the new endpoint is an active message with
@@ -95,7 +109,7 @@
 extern "C" {
 #endif
 
-#define RG_UCX_PROTO_VERSION (1U)
+#define RG_UCX_PROTO_VERSION (2U)
 #define RG_UCX_PORT_DEFAULT  (7471U) /* rgroove-server's default port */
 
 /* rg_ucx_open_as connects to the ucx memory server at host:port (an

@@ -6,7 +6,11 @@
    the loop transport keeps it, so the same calls count the same.  The
    ordering state (writes not yet flushed, reads and atomics not yet
    answered, the kind issued last) decides what UCX must be told before
-   the next request so that requests execute in order. */
+   the next request so that requests execute in order.
+
+   Atomics, and reads and writes where UCX has no transport RMA to the
+   server, go as requests of our own (rg_ucx.h): an active message the
+   server answers, matched to its slot by tag. */
 
 #include "rg_ucx_private.h"
 
@@ -23,6 +27,7 @@
 #define RG_UCX_SLOTS  (RG_MEM_INFLIGHT_RA + RG_MEM_INFLIGHT_WR + 1UL)
 #define RG_UCX_INLINE (64UL)   /* writes up to this size are copied into their slot */
 #define RG_UCX_OP_FENCE (0U)   /* a fence's request: counted as loop counts it */
+#define RG_UCX_TAG_SLOT (56)   /* a request's tag: its slot above this bit, its ticket below */
 
 typedef struct rg_ucx_client rg_ucx_client_t;
 
@@ -32,11 +37,14 @@ typedef struct {
   uint32_t          op;      /* RG_MEM_OP_* or RG_UCX_OP_FENCE */
   int               done;
   ucs_status_t      status;
-  uint64_t          operand; /* cas: the value compared; faa: the addend (UCP reads it until completion) */
-  uint64_t          reply;   /* cas: the new value, then the word found; faa: the word found */
+  uint64_t          operand; /* cas: the value compared (a reply that differs: a failed cas) */
+  uint64_t          reply;   /* cas, faa: the word found */
   uint64_t *        old;
   uint8_t *         copy;    /* write: the source's copy when it did not fit inline */
   uint8_t           inl[ RG_UCX_INLINE ];
+  void *            dst;     /* a read of our own: where its bytes go, and how many */
+  uint64_t          sz;
+  rg_ucx_op_t       msg;     /* a request of our own: its header (UCX reads it until the request is sent) */
 } rg_ucx_slot_t;
 
 struct rg_ucx_client {
@@ -50,6 +58,7 @@ struct rg_ucx_client {
   char            device[ 64 ];
   int             gid_index;
   int             broken;    /* a request or the endpoint failed: unusable */
+  int             own_rw;    /* reads and writes go as requests of our own (no transport RMA) */
   ucs_status_t    ep_status; /* the endpoint's failure, if it failed */
 
   int             answered;  /* handshake: the server's answer arrived */
@@ -63,6 +72,7 @@ struct rg_ucx_client {
   int             unflushed;  /* a write was issued since the last completed flush */
   uint64_t        reads_busy; /* reads issued and not yet complete */
   uint64_t        amos_busy;  /* atomics issued and not yet answered */
+  uint64_t        writes_busy;/* writes issued and not yet complete (of our own: answered) */
   uint32_t        last_op;
 
   /* counting, as rg_loop.c does */
@@ -80,16 +90,58 @@ rg_ucx_failure( rg_ucx_client_t const * c,
 }
 
 static void
-rg_ucx_slot_done( void *       req,
-                  ucs_status_t st,
-                  void *       user ) {
-  rg_ucx_slot_t * s = user;
+rg_ucx_slot_finish( rg_ucx_slot_t * s,
+                    ucs_status_t    st ) {
   s->status = st;
   s->done   = 1;
   if( s->op==RG_MEM_OP_READ ) s->c->reads_busy--;
+  else if( s->op==RG_MEM_OP_WRITE ) s->c->writes_busy--;
   else if( s->op==RG_MEM_OP_CAS || s->op==RG_MEM_OP_FAA ) s->c->amos_busy--;
   if( st!=UCS_OK ) s->c->broken = 1;
+}
+
+static void
+rg_ucx_slot_done( void *       req,
+                  ucs_status_t st,
+                  void *       user ) {
+  rg_ucx_slot_finish( user, st );
   ucp_request_free( req );
+}
+
+/* A request of our own is done when its answer arrives; its send's
+   completion only says whether it left (the slot may be gone by then). */
+
+static void
+rg_ucx_op_sent( void *       req,
+                ucs_status_t st,
+                void *       user ) {
+  if( st!=UCS_OK ) ((rg_ucx_client_t *)user)->broken = 1;
+  ucp_request_free( req );
+}
+
+static ucs_status_t
+rg_ucx_client_on_done( void *                      arg,
+                       void const *                header,
+                       size_t                      header_sz,
+                       void *                      data,
+                       size_t                      sz,
+                       ucp_am_recv_param_t const * param ) {
+  rg_ucx_client_t * c = arg;
+  rg_ucx_done_t d;
+  if( header_sz!=sizeof(d) || (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) ) return UCS_OK; /* the server answers eagerly */
+  memcpy( &d, header, sizeof(d) );
+  uint64_t k = d.tag>>RG_UCX_TAG_SLOT;
+  if( k>=RG_UCX_SLOTS ) return UCS_OK;
+  rg_ucx_slot_t * s = &c->slot[ k ];
+  if( s->done || s->ticket!=(d.tag & ((1UL<<RG_UCX_TAG_SLOT) - 1UL)) ) return UCS_OK; /* not one waiting */
+  ucs_status_t st = d.err ? UCS_ERR_INVALID_PARAM : UCS_OK;
+  if( !st && s->op==RG_MEM_OP_READ ) {
+    if( sz==s->sz ) memcpy( s->dst, data, sz );
+    else st = UCS_ERR_MESSAGE_TRUNCATED;
+  }
+  s->reply = d.old;
+  rg_ucx_slot_finish( s, st );
+  return UCS_OK;
 }
 
 /* rg_ucx_progress_until waits (progressing the worker) until *busy is 0
@@ -114,10 +166,16 @@ rg_ucx_progress_until( rg_ucx_client_t *     c,
 }
 
 /* rg_ucx_flush: every operation issued so far is complete at the server
-   (a write published).  A real round trip, not counted (rg_ucx.h). */
+   (a write published).  A real round trip, not counted (rg_ucx.h); for
+   writes of our own, their answers. */
 
 static int
 rg_ucx_flush( rg_ucx_client_t * c ) {
+  if( c->own_rw ) {
+    int err = c->writes_busy ? rg_ucx_progress_until( c, &c->writes_busy, NULL ) : RG_SUCCESS;
+    if( !err ) c->unflushed = 0;
+    return err;
+  }
   ucp_request_param_t p = { .op_attr_mask = 0 };
   ucs_status_t st = rg_ucx_wait( c->w.worker, ucp_ep_flush_nbx( c->ep, &p ), RG_UCX_OP_TIMEOUT_MS );
   if( st!=UCS_OK ) { c->broken = 1; return rg_ucx_failure( c, st ); }
@@ -155,6 +213,27 @@ rg_ucx_order( rg_ucx_client_t * c,
   return err;
 }
 
+/* rg_ucx_send_op sends request r (src: a write's bytes) as one of our
+   own, in slot s. */
+
+static int
+rg_ucx_send_op( rg_ucx_client_t *    c,
+                rg_ucx_slot_t *      s,
+                rg_mem_req_t const * r,
+                void const *         src ) {
+  int rw = r->op==RG_MEM_OP_READ || r->op==RG_MEM_OP_WRITE;
+  s->msg = (rg_ucx_op_t){ .op = r->op, .tag = ((uint64_t)(s - c->slot)<<RG_UCX_TAG_SLOT) | s->ticket, .off = r->off,
+                          .sz = rw ? r->sz : 8UL, .cmp = r->cmp, .swp = r->swp };
+  s->dst = r->op==RG_MEM_OP_READ ? r->buf : NULL;
+  s->sz  = r->sz;
+  ucp_request_param_t p = { .op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA,
+                            .flags = UCP_AM_SEND_FLAG_REPLY | UCP_AM_SEND_FLAG_EAGER, .cb.send = rg_ucx_op_sent, .user_data = c };
+  ucs_status_ptr_t req = ucp_am_send_nbx( c->ep, RG_UCX_AM_OP, &s->msg, sizeof(s->msg), src,
+                                          r->op==RG_MEM_OP_WRITE ? r->sz : 0UL, &p );
+  if( UCS_PTR_IS_ERR( req ) ) { c->broken = 1; return rg_ucx_failure( c, UCS_PTR_STATUS( req ) ); }
+  return RG_SUCCESS;
+}
+
 /* rg_ucx_issue starts request r as slot s. */
 
 static int
@@ -176,6 +255,7 @@ rg_ucx_issue( rg_ucx_client_t *    c,
   case RG_MEM_OP_READ:
     c->stats.reads++;
     c->stats.bytes_read += r->sz;
+    if( r->sz && c->own_rw ) { c->reads_busy++; return rg_ucx_send_op( c, s, r, NULL ); }
     if( r->sz ) { req = ucp_get_nbx( c->ep, r->buf, r->sz, remote, c->rkey, &p ); busy = &c->reads_busy; }
     break;
   case RG_MEM_OP_WRITE: {
@@ -185,21 +265,20 @@ rg_ucx_issue( rg_ucx_client_t *    c,
     uint8_t * src = s->inl;
     if( r->sz>RG_UCX_INLINE && !(src = s->copy = malloc( r->sz )) ) return rg_err( RG_ERR_IO, "out of memory" );
     memcpy( src, r->buf, r->sz );
-    req = ucp_put_nbx( c->ep, src, r->sz, remote, c->rkey, &p );
     c->unflushed = 1;
+    c->writes_busy++;
+    if( c->own_rw ) return rg_ucx_send_op( c, s, r, src );
+    req = ucp_put_nbx( c->ep, src, r->sz, remote, c->rkey, &p );
+    if( !req ) c->writes_busy--;
     break;
   }
   case RG_MEM_OP_CAS:
   case RG_MEM_OP_FAA:
-    if( r->op==RG_MEM_OP_CAS ) { c->stats.cas++; s->operand = r->cmp; s->reply = r->swp; }
-    else                       { c->stats.faa++; s->operand = r->cmp; }
-    p.op_attr_mask |= UCP_OP_ATTR_FIELD_DATATYPE | UCP_OP_ATTR_FIELD_REPLY_BUFFER;
-    p.datatype      = ucp_dt_make_contig( 8 );
-    p.reply_buffer  = &s->reply;
-    req  = ucp_atomic_op_nbx( c->ep, r->op==RG_MEM_OP_CAS ? UCP_ATOMIC_OP_CSWAP : UCP_ATOMIC_OP_ADD, &s->operand, 1,
-                              remote, c->rkey, &p );
-    busy = &c->amos_busy;
-    break;
+    if( r->op==RG_MEM_OP_CAS ) c->stats.cas++;
+    else                       c->stats.faa++;
+    s->operand = r->cmp;
+    c->amos_busy++;
+    return rg_ucx_send_op( c, s, r, NULL ); /* always emulated: rg_ucx.h */
   default: break; /* a fence: rg_ucx_order did it */
   }
   if( UCS_PTR_IS_ERR( req ) ) { c->broken = 1; return rg_ucx_failure( c, UCS_PTR_STATUS( req ) ); }
@@ -393,6 +472,24 @@ rg_ucx_client_on_answer( void *                     arg,
   return UCS_OK;
 }
 
+/* rg_ucx_rma_native: UCX reaches the server's memory with transport RMA
+   (GET and PUT need no reply from the server's worker).  UCX 1.13 has
+   no call that says so; its endpoint report lists a "put[LANE]" line
+   per RMA lane, and none where it would emulate them. */
+
+static int
+rg_ucx_rma_native( ucp_ep_h ep ) {
+  char * text = NULL;
+  size_t len = 0;
+  FILE * f = open_memstream( &text, &len );
+  if( !f ) return 0; /* requests of our own work either way */
+  ucp_ep_print_info( ep, f );
+  fclose( f );
+  int native = text && strstr( text, " put[" );
+  free( text );
+  return native;
+}
+
 /* rg_ucx_client_take reads the server's answer.  Returns RG_SUCCESS or
    the server's refusal. */
 
@@ -416,6 +513,7 @@ rg_ucx_client_take( rg_ucx_client_t * c ) {
     return rg_err( RG_ERR_IO, "cannot use %s:%u's memory key: %s (do both sides share a transport? UCX_TLS)",
                    c->host, c->port, ucs_status_string( st ) );
   }
+  c->own_rw        = !rg_ucx_rma_native( c->ep );
   c->remote        = a->addr;
   c->conn.mem.size = a->size;
   c->conn.mem.domain = a->domain;
@@ -456,6 +554,10 @@ rg_ucx_client_connect( rg_ucx_client_t * c,
                   UCP_AM_HANDLER_PARAM_FIELD_FLAGS,
     .id = RG_UCX_AM_ANSWER, .cb = rg_ucx_client_on_answer, .arg = c, .flags = UCP_AM_FLAG_WHOLE_MSG,
   };
+  if( (st = ucp_worker_set_am_recv_handler( c->w.worker, &h ))!=UCS_OK )
+    return rg_err( RG_ERR_IO, "UCX refuses an active-message handler: %s", ucs_status_string( st ) );
+  h.id = RG_UCX_AM_DONE;
+  h.cb = rg_ucx_client_on_done;
   if( (st = ucp_worker_set_am_recv_handler( c->w.worker, &h ))!=UCS_OK )
     return rg_err( RG_ERR_IO, "UCX refuses an active-message handler: %s", ucs_status_string( st ) );
 

@@ -45,6 +45,7 @@ rg_ucx_config( ucp_config_t ** out,
   char gid[ 16 ];
   snprintf( gid, sizeof(gid), "%d", gid_index );
   if( (st = ucp_config_modify( cfg, "ATOMIC_MODE", "cpu" ))!=UCS_OK ||
+      (st = ucp_config_modify( cfg, "MAX_EAGER_RAILS", "1" ))!=UCS_OK || /* requests of our own on one lane, in order */
       (device && (st = ucp_config_modify( cfg, "NET_DEVICES", device ))!=UCS_OK) ||
       (gid_index>=0 && (st = ucp_config_modify( cfg, "IB_GID_INDEX", gid ))!=UCS_OK) ) {
     ucp_config_release( cfg );

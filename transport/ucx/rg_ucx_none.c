@@ -8,7 +8,7 @@
 rg_transport_t const rg_transport_ucx = {
   .name    = "ucx",
   .schemes = "ucx",
-  .summary = "a memory server over UCX (UCP atomics, PUT, GET): not built into this library",
+  .summary = "a memory server over UCX (PUT, GET; atomics carried out by the server): not built into this library",
   .built   = 0,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
 };

@@ -12,6 +12,8 @@
 #define RG_UCX_MAGIC     (0x72677578U) /* "rgux" */
 #define RG_UCX_AM_HELLO  (0x5247U)     /* client -> server: who I am */
 #define RG_UCX_AM_ANSWER (0x5248U)     /* server -> client: the region, or why not */
+#define RG_UCX_AM_OP     (0x5249U)     /* client -> server: a request the server carries out (rg_ucx_op_t) */
+#define RG_UCX_AM_DONE   (0x524aU)     /* server -> client: its result (rg_ucx_done_t) */
 #define RG_UCX_RKEY_MAX  (4096U)       /* a packed remote key's bytes, at most */
 #define RG_UCX_OP_TIMEOUT_MS (10000)   /* an operation that takes 10 s means a dead peer */
 
@@ -43,6 +45,29 @@ typedef struct rg_ucx_answer {
 } rg_ucx_answer_t;
 
 #define RG_UCX_ANSWER_MAX (sizeof(rg_ucx_answer_t) + RG_UCX_RKEY_MAX)
+
+/* Requests the server's worker carries out: every atomic, and reads and
+   writes where UCX would emulate them (rg_ucx.h, "requests of our own").
+   The header of an RG_UCX_AM_OP message; a write's bytes are its data.
+   The server answers each with an RG_UCX_AM_DONE message: the header
+   below, a read's bytes as data.  tag comes back as it went. */
+
+typedef struct rg_ucx_op {
+  uint32_t op;   /* RG_MEM_OP_READ, _WRITE, _CAS or _FAA */
+  uint32_t pad;
+  uint64_t tag;
+  uint64_t off;  /* into the region */
+  uint64_t sz;   /* read, write: bytes */
+  uint64_t cmp;  /* cas: the value compared; faa: the addend */
+  uint64_t swp;  /* cas: the value swapped in */
+} rg_ucx_op_t;
+
+typedef struct rg_ucx_done {
+  uint64_t tag;
+  uint64_t old;  /* cas, faa: the word found */
+  int32_t  err;  /* RG_SUCCESS, or RG_ERR_INVAL for a request the server refused */
+  uint32_t pad;
+} rg_ucx_done_t;
 
 /* A context and its one worker. */
 

@@ -1,7 +1,8 @@
 /* The ucx server: maps the region with UCP, listens, admits clients by
    a handshake of active messages (rg_ucx.h), and progresses its worker,
-   which carries out what UCX emulates (atomics, and PUT and GET over
-   tcp).  Callbacks only take note; poll acts on what they noted. */
+   which carries out the clients' requests of our own (every atomic, and
+   reads and writes over tcp).  Callbacks only take note and poll acts
+   on what they noted, but for those requests: answered at once. */
 
 #include "rg_ucx_private.h"
 #include "transport/rg_serve_log.h"
@@ -109,6 +110,91 @@ rg_ucx_on_hello( void *                      arg,
     p->hello    = 1;
     return UCS_OK;
   }
+  return UCS_OK;
+}
+
+/* Requests of our own (rg_ucx.h): carried out here, in the thread that
+   progresses the worker, as UCX carries out what it emulates.  The
+   answer goes as an active message, whose failure (the client died
+   meanwhile) completes its request with an error; UCX 1.13's own
+   answers to emulated operations abort the process there instead. */
+
+static void
+rg_ucx_done_sent( void *       req,
+                  ucs_status_t st,
+                  void *       user ) {
+  (void)st;
+  free( user );
+  ucp_request_free( req );
+}
+
+/* rg_ucx_op_run carries out op (data, data_sz: a write's bytes) on the
+   region; *d gets its result.  Returns the bytes a read answers with,
+   at out (0 otherwise). */
+
+static uint64_t
+rg_ucx_op_run( rg_ucx_server_t const * s,
+               rg_ucx_op_t const *     op,
+               void const *            data,
+               size_t                  data_sz,
+               rg_ucx_done_t *         d,
+               uint8_t *               out ) {
+  uint64_t size = s->mem->size;
+  uint8_t * at = s->mem->base + op->off;
+  int word = op->op==RG_MEM_OP_CAS || op->op==RG_MEM_OP_FAA;
+  uint64_t sz = word ? 8UL : op->sz;
+  d->err = RG_ERR_INVAL;
+  if( op->off>size || sz>size - op->off || (word && (op->off & 7UL)) ) return 0UL;
+  switch( op->op ) {
+  case RG_MEM_OP_READ:
+    memcpy( out, at, sz );
+    d->err = RG_SUCCESS;
+    return sz;
+  case RG_MEM_OP_WRITE:
+    if( data_sz!=sz ) return 0UL;
+    memcpy( at, data, sz );
+    break;
+  case RG_MEM_OP_CAS:
+    d->old = op->cmp;
+    __atomic_compare_exchange_n( (uint64_t *)at, &d->old, op->swp, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST );
+    break;
+  case RG_MEM_OP_FAA:
+    d->old = __atomic_fetch_add( (uint64_t *)at, op->cmp, __ATOMIC_SEQ_CST );
+    break;
+  default:
+    return 0UL;
+  }
+  d->err = RG_SUCCESS;
+  return 0UL;
+}
+
+/* rg_ucx_on_op: a request from an admitted client, answered at once (a
+   request from anyone else is dropped). */
+
+static ucs_status_t
+rg_ucx_on_op( void *                      arg,
+              void const *                header,
+              size_t                      header_sz,
+              void *                      data,
+              size_t                      sz,
+              ucp_am_recv_param_t const * param ) {
+  rg_ucx_server_t * s = arg;
+  if( header_sz!=sizeof(rg_ucx_op_t) || !(param->recv_attr & UCP_AM_RECV_ATTR_FIELD_REPLY_EP) ||
+      (param->recv_attr & UCP_AM_RECV_ATTR_FLAG_RNDV) ) return UCS_OK; /* clients send eagerly */
+  rg_ucx_peer_t * p = s->peers;
+  while( p && p->ep!=param->reply_ep ) p = p->next;
+  if( !p || p->state!=RG_UCX_PEER_ADMITTED || p->failed ) return UCS_OK;
+  rg_ucx_op_t op;
+  memcpy( &op, header, sizeof(op) );
+  uint64_t out_max = op.op==RG_MEM_OP_READ && op.sz<=s->mem->size ? op.sz : 0UL;
+  rg_ucx_done_t * d = malloc( sizeof(rg_ucx_done_t) + out_max ); /* freed once sent */
+  if( !d ) return UCS_OK; /* the client times out */
+  *d = (rg_ucx_done_t){ .tag = op.tag };
+  uint64_t out_sz = rg_ucx_op_run( s, &op, data, sz, d, (uint8_t *)(d + 1) );
+  ucp_request_param_t rp = { .op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS | UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA,
+                             .flags = UCP_AM_SEND_FLAG_EAGER, .cb.send = rg_ucx_done_sent, .user_data = d };
+  ucs_status_ptr_t req = ucp_am_send_nbx( param->reply_ep, RG_UCX_AM_DONE, d, sizeof(*d), d + 1, out_sz, &rp );
+  if( !UCS_PTR_IS_PTR( req ) ) free( d ); /* sent already, or failed: the client is gone */
   return UCS_OK;
 }
 
@@ -295,6 +381,10 @@ rg_ucx_server_setup( rg_ucx_server_t *      s,
                   UCP_AM_HANDLER_PARAM_FIELD_FLAGS,
     .id = RG_UCX_AM_HELLO, .cb = rg_ucx_on_hello, .arg = s, .flags = UCP_AM_FLAG_WHOLE_MSG,
   };
+  if( (st = ucp_worker_set_am_recv_handler( s->w.worker, &h ))!=UCS_OK )
+    return rg_err( RG_ERR_IO, "UCX refuses an active-message handler: %s", ucs_status_string( st ) );
+  h.id = RG_UCX_AM_OP;
+  h.cb = rg_ucx_on_op;
   if( (st = ucp_worker_set_am_recv_handler( s->w.worker, &h ))!=UCS_OK )
     return rg_err( RG_ERR_IO, "UCX refuses an active-message handler: %s", ucs_status_string( st ) );
   if( (st = ucp_worker_get_efd( s->w.worker, &s->efd ))!=UCS_OK )

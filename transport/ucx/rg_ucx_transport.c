@@ -37,7 +37,7 @@ rg_ucx_tp_probe( rg_uri_t * where ) {
 rg_transport_t const rg_transport_ucx = {
   .name    = "ucx",
   .schemes = "ucx",
-  .summary = "a memory server over UCX (UCP atomics, PUT, GET): one round trip per read or atomic, two to publish a write",
+  .summary = "a memory server over UCX (PUT, GET; atomics carried out by the server): one round trip per read or atomic, two to publish a write",
   .built   = 1,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
   .open    = rg_ucx_tp_open,
