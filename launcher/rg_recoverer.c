@@ -18,6 +18,9 @@ struct rg_recoverer {
   pthread_mutex_t lock;
   pthread_cond_t  wake;
   char            uri[ 256 ];
+  rg_conn_t       local;    /* mapped: the server's own region, reached with CPU atomics */
+  int             mapped;
+  uint64_t        boot;     /* the server's boot id, in its clients' identities */
   rg_log_fn_t     log;
   void *          log_ctx;
 
@@ -51,10 +54,12 @@ rg_recoverer_say( rg_recoverer_t * r,
   r->log( r->log_ctx, line );
 }
 
-/* The record of the connection with identity {boot, serial}. */
+/* The record of the client with identity {kind, id}: a connection's
+   {RG_CONN_ID_SERVER, {boot, serial}}, or the recoverer's own. */
 
 typedef struct {
-  uint64_t boot, serial, idx;
+  uint32_t kind;
+  uint64_t id[2], idx;
   int      found;
 } rg_recoverer_find_t;
 
@@ -62,7 +67,7 @@ static int
 rg_recoverer_match( void *                          ctx,
                     rg_groove_client_info_t const * c ) {
   rg_recoverer_find_t * f = ctx;
-  if( c->id_kind!=RG_CONN_ID_SERVER || c->id[0]!=f->boot || c->id[1]!=f->serial ) return 0;
+  if( c->id_kind!=f->kind || c->id[0]!=f->id[0] || c->id[1]!=f->id[1] ) return 0;
   f->idx   = c->idx;
   f->found = 1;
   return 1;
@@ -80,11 +85,10 @@ rg_recoverer_now_ms( void ) {
 
 static void
 rg_recoverer_one( rg_recoverer_t * r,
-                  rg_conn_t *      conn,
                   rg_groove_t *    g,
                   uint64_t         serial ) {
   double t0 = rg_recoverer_now_ms();
-  rg_recoverer_find_t f = { .boot = conn->id[0], .serial = serial };
+  rg_recoverer_find_t f = { .kind = RG_CONN_ID_SERVER, .id = { r->boot, serial } };
   int err = rg_groove_clients( g, rg_recoverer_match, &f );
   if( err<0 ) { rg_recoverer_say( r, "recovery of client %lu: cannot read the client table: %s", serial, rg_errmsg() ); return; }
   if( !f.found ) return; /* it never joined, or left cleanly */
@@ -116,7 +120,7 @@ rg_recoverer_rejoin( rg_recoverer_t * r,
                      rg_conn_t *      conn,
                      rg_groove_t *    g,
                      void *           ljoin ) {
-  rg_recoverer_find_t f = { .boot = conn->id[0], .serial = conn->id[1] };
+  rg_recoverer_find_t f = { .kind = conn->id_kind, .id = { conn->id[0], conn->id[1] } };
   if( g && rg_groove_clients( g, rg_recoverer_match, &f )>=0 && f.found ) return g;
   int err;
   g = rg_region_join( ljoin, &conn->mem, 0UL, conn->id_kind, conn->id, &err );
@@ -135,6 +139,7 @@ static rg_conn_t *
 rg_recoverer_connect( rg_recoverer_t * r,
                       rg_conn_t *      conn ) {
   if( conn ) return conn;
+  if( r->mapped ) return &r->local;
   int err;
   conn = rg_transport_open( r->uri, 0UL, &err );
   if( !conn && !r->paused ) rg_recoverer_say( r, "online recovery paused: cannot reach this server at %s: %s; it tries again at each departure", r->uri, rg_errmsg() );
@@ -160,13 +165,13 @@ rg_recoverer_main( void * arg ) {
     pthread_mutex_unlock( &r->lock );
     conn = rg_recoverer_connect( r, conn );
     if( conn ) g = rg_recoverer_rejoin( r, conn, g, ljoin );
-    if( g ) rg_recoverer_one( r, conn, g, serial );
+    if( g ) rg_recoverer_one( r, g, serial );
     pthread_mutex_lock( &r->lock );
     r->busy = 0;
   }
   pthread_mutex_unlock( &r->lock );
   if( g ) rg_groove_leave( g );
-  if( conn ) conn->tp->close( conn );
+  if( conn && conn!=&r->local ) conn->tp->close( conn );
   pthread_mutex_lock( &r->lock );
   r->done = 1;
   pthread_mutex_unlock( &r->lock );
@@ -174,12 +179,20 @@ rg_recoverer_main( void * arg ) {
 }
 
 rg_recoverer_t *
-rg_recoverer_new( char const * uri,
-                  rg_log_fn_t  log,
-                  void *       log_ctx ) {
+rg_recoverer_new( char const *     uri,
+                  rg_mem_t const * mem,
+                  uint64_t         boot,
+                  rg_log_fn_t      log,
+                  void *           log_ctx ) {
   rg_recoverer_t * r = calloc( 1UL, sizeof(*r) );
   if( !r ) { rg_err_record( "online recovery: out of memory" ); return NULL; }
   snprintf( r->uri, sizeof(r->uri), "%s", uri );
+  r->boot   = boot;
+  r->mapped = !!mem;
+  /* the server's own identity, serial 0, which no connection has: a
+     server's client, never a process that rg_pool_recover_dead on some
+     host could take for a dead one of its own */
+  if( mem ) r->local = (rg_conn_t){ .mem = *mem, .id_kind = RG_CONN_ID_SERVER, .id = { boot, 0UL } };
   r->log = log;
   r->log_ctx = log_ctx;
   pthread_mutex_init( &r->lock, NULL );

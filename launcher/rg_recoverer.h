@@ -3,10 +3,12 @@
 
 /* rg_recoverer: a memory server's online recovery of the clients that
    disconnect (doc/design.md, "online recovery").  A thread of the
-   server holds a client connection of its own to the server, through
-   the same transport as every client, so that its atomics are in the
-   clients' atomic domain (the adapter's, over verbs: never the server's
-   CPU while clients are attached).  For each client gone it finds the
+   server works in the clients' atomic domain: where that is an
+   adapter's (verbs: never the server's CPU while clients are attached)
+   it holds a client connection of its own to the server, through the
+   same transport as every client; where the server's CPU carries out
+   every client's atomic (ucx) it joins the region mapped here, and the
+   process runs no second UCX worker.  For each client gone it finds the
    record of that connection (identity {boot id, serial}) and recovers it
    while the others go on, logging what it did and how long it took. */
 
@@ -14,17 +16,21 @@
 
 typedef struct rg_recoverer rg_recoverer_t;
 
-/* rg_recoverer_new starts the thread, which connects to uri (the
-   server's own, with the server's token from the environment) while the
-   caller keeps the server polling.  log (thread safe) gets one line per
-   recovery.  Returns NULL with rg_errmsg set if the thread cannot start;
-   a connection that fails is logged and leaves recovery to the quiet
-   checks. */
+/* rg_recoverer_new starts the thread, which joins mem (the region
+   mapped here, when the server's transport works in the CPU's atomic
+   domain), else connects to uri (the server's own, with the server's
+   token from the environment) while the caller keeps the server
+   polling.  boot is the server's boot id (rg_serve_cfg_t).  log (thread
+   safe) gets one line per recovery.  Returns NULL with rg_errmsg set if
+   the thread cannot start; a connection that fails is logged and leaves
+   recovery to the quiet checks. */
 
 rg_recoverer_t *
-rg_recoverer_new( char const * uri,
-                  rg_log_fn_t  log,
-                  void *       log_ctx );
+rg_recoverer_new( char const *     uri,
+                  rg_mem_t const * mem,
+                  uint64_t         boot,
+                  rg_log_fn_t      log,
+                  void *           log_ctx );
 
 /* rg_recoverer_gone queues the client of connection serial for
    recovery (its own connection's serial is ignored).  Never blocks on

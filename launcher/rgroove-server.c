@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -270,8 +271,11 @@ main( int     argc,
   signal( SIGPIPE, SIG_IGN );
 
   int err;
+  uint64_t boot; /* the recoverer matches departed clients by it */
+  if( getrandom( &boot, sizeof(boot), 0 )!=(ssize_t)sizeof(boot) ) boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
   rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .device = device, .gid_index = (int)gid_index,
-                         .token = token, .token_sz = token_sz, .log = log_line, .event = on_event };
+                         .token = token, .token_sz = token_sz, .boot = boot, .log = log_line, .event = on_event };
+  rg_mem_t const * mapped = tp->domain==RG_MEM_DOMAIN_CPU ? mem : NULL; /* recovery through the mapping: rg_recoverer.h */
   rg_server_t * srv = tp->serve( mem, &cfg, &err );
   if( !srv ) {
     fprintf( stderr, "rgroove-server: %s\n", rg_errmsg() );
@@ -284,7 +288,7 @@ main( int     argc,
   snprintf( line, sizeof(line), "%s pool %s: %lu volume(s), %lu bytes registered; listening at %s (token: %s)",
             created ? "created" : "serving", pool_uri, info.volume_max, info.size, where, token_sz ? "required" : "none" );
   log_line( NULL, line );
-  recoverer = rg_recoverer_new( where, log_line, NULL );
+  recoverer = rg_recoverer_new( where, mapped, boot, log_line, NULL );
   if( !recoverer ) log_line( NULL, rg_errmsg() );
   if( ready_file ) { FILE * f = fopen( ready_file, "w" ); if( f ) fclose( f ); }
 
@@ -298,7 +302,7 @@ main( int     argc,
       if( tp->clients( srv ) ) log_line( NULL, "verify: skipped, clients are attached (the pool must be quiet)" );
       else if( check_pool( mem, 1 ) ) status = 3;
       tp->admit( srv, 1 );
-      recoverer = rg_recoverer_new( where, log_line, NULL );
+      recoverer = rg_recoverer_new( where, mapped, boot, log_line, NULL );
     }
     if( err ) break;
   }

@@ -58,6 +58,7 @@ typedef struct rg_serve_cfg {
   int                 gid_index; /* -1: RGROOVE_GID_INDEX, else the transport's choice */
   void const *        token;     /* admission token clients must present */
   uint64_t            token_sz;
+  uint64_t            boot;      /* the boot id clients' identities carry (0: the transport draws one) */
   rg_log_fn_t         log;       /* one line per connect, reject, disconnect (NULL: stderr) */
   void *              log_ctx;
   rg_serve_event_fn_t event;     /* NULL: none */
@@ -72,6 +73,7 @@ struct rg_transport {
   char const * summary; /* one line: what it needs, what an operation costs */
   int          built;   /* 0: this library was built without it */
   uint32_t     caps;    /* RG_MEM_CAP_* of the memory it gives */
+  uint32_t     domain;  /* RG_MEM_DOMAIN_* its clients' atomics execute in (rg_mem.h) */
 
   /* Client side.  open attaches to the region uri names, or creates one
      of create_size bytes (local transports only; network ones take 0).

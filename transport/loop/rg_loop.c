@@ -334,6 +334,7 @@ rg_transport_t const rg_transport_loop = {
   .summary = "a local region through the remote code path: counts round trips as verbs does, injects faults (tests)",
   .built   = 1,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
+  .domain  = RG_MEM_DOMAIN_CPU,
   .open    = rg_loop_tp_open,
   .dup     = rg_loop_tp_dup,
   .close   = rg_loop_tp_close,

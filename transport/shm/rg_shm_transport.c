@@ -76,6 +76,7 @@ rg_transport_t const rg_transport_shm = {
   .summary = "the region mapped in this process: CPU atomics, no round trips (one host)",
   .built   = 1,
   .caps    = RG_MEM_CAP_MAPPED,
+  .domain  = RG_MEM_DOMAIN_CPU,
   .open    = rg_shm_tp_open,
   .dup     = rg_shm_tp_dup,
   .close   = rg_shm_tp_close,

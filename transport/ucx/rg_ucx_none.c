@@ -11,6 +11,7 @@ rg_transport_t const rg_transport_ucx = {
   .summary = "a memory server over UCX (PUT, GET; atomics carried out by the server): not built into this library",
   .built   = 0,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
+  .domain  = RG_MEM_DOMAIN_CPU,
 };
 
 rg_conn_t *

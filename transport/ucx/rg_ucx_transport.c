@@ -40,6 +40,7 @@ rg_transport_t const rg_transport_ucx = {
   .summary = "a memory server over UCX (PUT, GET; atomics carried out by the server): one round trip per read or atomic, two to publish a write",
   .built   = 1,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
+  .domain  = RG_MEM_DOMAIN_CPU, /* every atomic is carried out by the server's CPU: rg_ucx.h */
   .open    = rg_ucx_tp_open,
   .dup     = rg_ucx_client_dup,
   .close   = rg_ucx_client_close,

@@ -62,4 +62,5 @@ rg_transport_t const rg_transport_verbs = {
   .summary = "a memory server over RDMA (libibverbs, librdmacm): not built into this library",
   .built   = 0,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
+  .domain  = RG_MEM_DOMAIN_ADAPTER,
 };

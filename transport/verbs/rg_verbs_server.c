@@ -171,7 +171,8 @@ rg_verbs_server_new( rg_mem_t const *       mem,
   s->event     = cfg->event;
   s->event_ctx = cfg->event_ctx;
   if( cfg->token_sz ) memcpy( s->token, cfg->token, cfg->token_sz );
-  if( getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
+  s->boot = cfg->boot;
+  if( !s->boot && getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
 
   rg_verbs_port_t p;
   *e = RG_SUCCESS;

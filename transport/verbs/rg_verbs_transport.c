@@ -111,6 +111,7 @@ rg_transport_t const rg_transport_verbs = {
   .summary = "a memory server over RDMA (libibverbs, librdmacm): one round trip per read or atomic",
   .built   = 1,
   .caps    = RG_MEM_CAP_ROUND_TRIP,
+  .domain  = RG_MEM_DOMAIN_ADAPTER,
   .open    = rg_verbs_tp_open,
   .dup     = rg_verbs_tp_dup,
   .close   = rg_verbs_tp_close,
