@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* rg_proc_stat reads the state (field 3) and start time (field 22) of
@@ -47,4 +49,11 @@ rg_proc_alive( uint64_t const id[ 2 ] ) {
   uint64_t start;
   if( !rg_proc_stat( id[0], &state, &start ) ) return 1; /* no /proc: trust kill() */
   return start==id[1] && state!='Z' && state!='X';      /* a zombie is dead; another start time is another process */
+}
+
+uint64_t
+rg_proc_random( void ) {
+  uint64_t v;
+  if( getrandom( &v, sizeof(v), 0 )!=(ssize_t)sizeof(v) ) v = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
+  return v;
 }

@@ -18,4 +18,11 @@ rg_proc_identity( uint64_t id[ 2 ] );
 int
 rg_proc_alive( uint64_t const id[ 2 ] );
 
+/* rg_proc_random: 64 random bits (getrandom; the clock and the pid if
+   that fails): identities such as a server's boot id, not secrets.
+   Thread safe. */
+
+uint64_t
+rg_proc_random( void );
+
 #endif /* RGROOVE_BASE_RG_PROC_H */

@@ -4,6 +4,7 @@
 
 #include "rgroove/rgroove.h"
 #include "base/rg_opt.h"
+#include "base/rg_proc.h"
 #include "rg_recoverer.h"
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,8 +271,7 @@ main( int     argc,
   signal( SIGPIPE, SIG_IGN );
 
   int err;
-  uint64_t boot; /* the recoverer matches departed clients by it */
-  if( getrandom( &boot, sizeof(boot), 0 )!=(ssize_t)sizeof(boot) ) boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
+  uint64_t boot = rg_proc_random(); /* the recoverer matches departed clients by it */
   rg_serve_cfg_t cfg = { .addr = addr, .port = (uint16_t)port, .device = device, .gid_index = (int)gid_index,
                          .token = token, .token_sz = token_sz, .boot = boot, .log = log_line, .event = on_event };
   rg_mem_t const * mapped = tp->domain==RG_MEM_DOMAIN_CPU ? mem : NULL; /* recovery through the mapping: rg_recoverer.h */

@@ -6,6 +6,7 @@
 
 #include "rg_ucx_private.h"
 #include "transport/rg_serve_log.h"
+#include "base/rg_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,11 +140,11 @@ rg_ucx_op_run( rg_ucx_server_t const * s,
                rg_ucx_done_t *         d,
                uint8_t *               out ) {
   uint64_t size = s->mem->size;
-  uint8_t * at = s->mem->base + op->off;
   int word = op->op==RG_MEM_OP_CAS || op->op==RG_MEM_OP_FAA;
   uint64_t sz = word ? 8UL : op->sz;
   d->err = RG_ERR_INVAL;
   if( op->off>size || sz>size - op->off || (word && (op->off & 7UL)) ) return 0UL;
+  uint8_t * at = s->mem->base + op->off;
   switch( op->op ) {
   case RG_MEM_OP_READ:
     memcpy( out, at, sz );
@@ -428,8 +428,7 @@ rg_ucx_server_new( rg_mem_t const *       mem,
   s->event     = cfg->event;
   s->event_ctx = cfg->event_ctx;
   if( cfg->token_sz ) memcpy( s->token, cfg->token, cfg->token_sz );
-  s->boot = cfg->boot;
-  if( !s->boot && getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
+  s->boot = cfg->boot ? cfg->boot : rg_proc_random();
   if( (*e = rg_ucx_server_setup( s, cfg )) ) { rg_ucx_server_delete( (rg_server_t *)s ); return NULL; }
   return (rg_server_t *)s;
 }

@@ -3,6 +3,7 @@
 
 #include "rg_verbs_private.h"
 #include "transport/rg_serve_log.h"
+#include "base/rg_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,8 +171,7 @@ rg_verbs_server_new( rg_mem_t const *       mem,
   s->event     = cfg->event;
   s->event_ctx = cfg->event_ctx;
   if( cfg->token_sz ) memcpy( s->token, cfg->token, cfg->token_sz );
-  s->boot = cfg->boot;
-  if( !s->boot && getrandom( &s->boot, sizeof(s->boot), 0 )!=(ssize_t)sizeof(s->boot) ) s->boot = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
+  s->boot = cfg->boot ? cfg->boot : rg_proc_random();
 
   rg_verbs_port_t p;
   *e = RG_SUCCESS;
