@@ -186,18 +186,28 @@ flood_main( int fd ) {
   return 1;
 }
 
+/* spawn runs this program again as a child client: test_ucx MODE FD
+   PORT, fd its end of a pipe or socket pair to this process. */
+
+static pid_t
+spawn( char const * mode,
+       int          fd ) {
+  pid_t pid = rg_test_fork();
+  if( !pid ) {
+    char a[ 16 ], p[ 16 ];
+    snprintf( a, sizeof(a), "%d", fd );
+    snprintf( p, sizeof(p), "%u", port );
+    execl( "/proc/self/exe", "test_ucx", mode, a, p, (char *)NULL );
+    _exit( 127 );
+  }
+  return pid;
+}
+
 static void
 test_killed_client( void ) {
   int fds[ 2 ];
   CU_ASSERT_FATAL( !pipe( fds ) );
-  pid_t pid = rg_test_fork();
-  if( !pid ) {
-    char a[ 16 ], p[ 16 ];
-    snprintf( a, sizeof(a), "%d", fds[1] );
-    snprintf( p, sizeof(p), "%u", port );
-    execl( "/proc/self/exe", "test_ucx", "--victim", a, p, (char *)NULL );
-    _exit( 127 );
-  }
+  pid_t pid = spawn( "--victim", fds[1] );
   close( fds[1] );
   uint64_t serial = 0UL;
   CU_ASSERT_EQUAL( read( fds[0], &serial, sizeof(serial) ), (ssize_t)sizeof(serial) );
@@ -226,14 +236,7 @@ test_died_with_requests( void ) {
   for( int i=0; i<20; i++ ) {
     int fds[ 2 ];
     CU_ASSERT_FATAL( !socketpair( AF_UNIX, SOCK_STREAM, 0, fds ) );
-    pid_t pid = rg_test_fork();
-    if( !pid ) {
-      char a[ 16 ], p[ 16 ];
-      snprintf( a, sizeof(a), "%d", fds[1] );
-      snprintf( p, sizeof(p), "%u", port );
-      execl( "/proc/self/exe", "test_ucx", "--flood", a, p, (char *)NULL );
-      _exit( 127 );
-    }
+    pid_t pid = spawn( "--flood", fds[1] );
     close( fds[1] );
     char said;
     CU_ASSERT( read( fds[0], &said, 1 )==1 ); /* connected */
