@@ -58,11 +58,12 @@ typedef struct rg_serve_cfg {
   int                 gid_index; /* -1: RGROOVE_GID_INDEX, else the transport's choice */
   void const *        token;     /* admission token clients must present */
   uint64_t            token_sz;
-  uint64_t            boot;      /* the boot id clients' identities carry (0: the transport draws one) */
   rg_log_fn_t         log;       /* one line per connect, reject, disconnect (NULL: stderr) */
   void *              log_ctx;
   rg_serve_event_fn_t event;     /* NULL: none */
   void *              event_ctx;
+  uint64_t            boot;      /* the boot id clients' identities carry (0: the transport draws one);
+                                    last, as domain below: the fields before keep their offsets */
 } rg_serve_cfg_t;
 
 typedef struct rg_server rg_server_t;
@@ -73,7 +74,6 @@ struct rg_transport {
   char const * summary; /* one line: what it needs, what an operation costs */
   int          built;   /* 0: this library was built without it */
   uint32_t     caps;    /* RG_MEM_CAP_* of the memory it gives */
-  uint32_t     domain;  /* RG_MEM_DOMAIN_* its clients' atomics execute in (rg_mem.h) */
 
   /* Client side.  open attaches to the region uri names, or creates one
      of create_size bytes (local transports only; network ones take 0).
@@ -106,6 +106,8 @@ struct rg_transport {
   uint64_t      (*clients)( rg_server_t const * server );
   int           (*uri    )( rg_server_t const * server, char * buf, uint64_t buf_sz );
   void          (*stop   )( rg_server_t * server );
+
+  uint32_t      domain; /* RG_MEM_DOMAIN_* its clients' atomics execute in (rg_mem.h) */
 };
 
 /* rg_transport_find returns the transport serving a URI scheme ("shm",
