@@ -8,10 +8,13 @@
    gets an rg_mem_t (base NULL, RG_MEM_CAP_ROUND_TRIP) whose operations
    are:
 
-     read        ucp_get_nbx into the caller's buffer
-     write       ucp_put_nbx from a copy (the caller's buffer is free at return)
-     cas, faa    a request of our own (below): 64-bit CSWAP / ADD with a reply
-     fence       ucp_ep_flush_nbx: the writes are in the server's memory
+     read        ucp_get_nbx into the caller's buffer (over tcp: a request
+                 of our own, below)
+     write       ucp_put_nbx from a copy, the caller's buffer free at return
+                 (over tcp: a request of our own)
+     cas, faa    a request of our own: 64-bit CSWAP / ADD with a reply
+     fence       the writes are in the server's memory: ucp_ep_flush_nbx,
+                 or the answers to writes of our own
      post/wait   the same operations, several in flight, results at the wait
 
    Requests of our own.  Where UCX has no transport for an operation it
@@ -42,20 +45,21 @@
    Ordering (UCX 1.13).  UCP orders nothing between two operations on an
    endpoint by itself, and ucp_worker_fence only fences each transport
    interface: it orders operations that travel on the same lane.  GET and
-   PUT go on the endpoint's RMA lane, atomics on its AMO lane or, where
-   they are emulated, as active messages on its AM lane; those may be
-   different lanes (UCX 1.14 added a fence that flushes endpoints for
-   this reason).  So the client keeps "publish after write" itself: a
+   PUT go on the endpoint's RMA lane, requests of our own as active
+   messages on its AM lane (eager, one lane: MAX_EAGER_RAILS=1); those
+   may be different lanes (UCX 1.14 added a fence that flushes endpoints
+   for this reason).  So the client keeps "publish after write" itself: a
    read, atomic or fence issued while a write may not have reached the
    server first flushes the endpoint (ucp_ep_flush_nbx completes once
-   every earlier operation is complete at the target) and waits for it;
-   a write issued while reads or atomics are in flight first waits for
-   their replies; between two operations of one kind (one lane) a
-   ucp_worker_fence keeps their order.  Requests therefore execute in the
-   order posted, as rg_mem.h asks.  The flush is a real network round
-   trip that the rg_mem.h rule does not count (the counters match loop's
-   for the same calls); it costs one extra latency per write
-   published, and nothing when no write is outstanding.
+   every earlier operation is complete at the target; a write of our own
+   is complete when its answer arrives) and waits for it; a write issued
+   while reads or atomics are in flight first waits for their replies;
+   between two operations of one kind (one lane) a ucp_worker_fence keeps
+   their order.  Requests therefore execute in the order posted, as
+   rg_mem.h asks.  The flush is a real network round trip that the
+   rg_mem.h rule does not count (the counters match loop's for the same
+   calls); it costs one extra latency per write published, and nothing
+   when no write is outstanding.
 
    Atomic domain.  rgroove sets UCX_ATOMIC_MODE=cpu in the contexts it
    makes, whatever the environment says: a server's worker offers its
@@ -64,11 +68,12 @@
    CPU atomics (UCT_IFACE_FLAG_ATOMIC_CPU).  A client's endpoint uses a
    transport's atomics only if that transport also offers UCP's whole
    64-bit set (add, and, or, xor, swap, cswap, with and without fetch,
-   as UCP_FEATURE_AMO64 asks); otherwise UCP emulates them: the client
-   sends each one as an active message, and the server's worker executes
-   it with a locked CPU instruction on the region, in the thread that
-   progresses that worker (rgroove's poll), and replies.  Case by case,
-   with UCX 1.13:
+   as UCP_FEATURE_AMO64 asks); otherwise UCP would emulate them: the
+   client sends each one as an active message, and the server's worker
+   executes it with a locked CPU instruction on the region, in the thread
+   that progresses that worker (rgroove's poll), and replies.  rgroove
+   does exactly that with requests of its own (above).  Case by case,
+   with UCX 1.13 (emulated: no transport atomics for rgroove):
 
    - tcp: no transport atomics: emulated, CPU atomics on the server.
    - rc_verbs (any verbs device, rxe included): fetch-add and cswap only,
@@ -86,8 +91,8 @@
    the server's CPU a message and a reply, and no adapter atomics are
    used (rgroove never mixes the two domains on one region).
 
-   Progress.  Emulated atomics, and PUT and GET over tcp, are carried out
-   by the server's worker: the server must call poll in a loop
+   Progress.  Requests of our own (every atomic, and reads and writes
+   over tcp) are carried out by the server's worker: the server must call poll in a loop
    (rgroove-server does; rg_mpi runs a progress thread).  A server that
    stops polling stalls its clients; their operations fail with RG_ERR_IO
    after 10 s.
