@@ -71,13 +71,15 @@ wait_disconnect( uint64_t serial ) {
   return 0;
 }
 
-static int paused; /* the progress thread leaves the server alone meanwhile */
+static int paused, parked; /* asked to leave the server alone; out of it */
 
 static void *
 progress( void * arg ) {
   (void)arg;
   while( !stop ) {
-    if( __atomic_load_n( &paused, __ATOMIC_ACQUIRE ) ) { usleep( 1000 ); continue; }
+    int p = __atomic_load_n( &paused, __ATOMIC_ACQUIRE );
+    __atomic_store_n( &parked, p, __ATOMIC_RELEASE );
+    if( p ) { usleep( 1000 ); continue; }
     if( tp->poll( srv, 50 ) ) break;
   }
   return NULL;
@@ -241,7 +243,7 @@ test_died_with_requests( void ) {
     char said;
     CU_ASSERT( read( fds[0], &said, 1 )==1 ); /* connected */
     __atomic_store_n( &paused, 1, __ATOMIC_RELEASE );
-    usleep( 20000 ); /* the progress thread is out of the server */
+    while( !__atomic_load_n( &parked, __ATOMIC_ACQUIRE ) ) usleep( 1000 );
     CU_ASSERT( write( fds[0], "g", 1 )==1 );
     int status;
     waitpid( pid, &status, 0 );
