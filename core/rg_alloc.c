@@ -2,7 +2,7 @@
    its header is written before the atomic that claims it, so that a
    claimed slot always shows a live header: a survivor that finds a live
    header in a free slot of a superblock a dead client held knows that
-   allocation was interrupted (doc/design.md, "interrupted operations"). */
+   allocation was interrupted (doc/architecture.md, "interrupted operations"). */
 
 #include "rg_groove_private.h"
 

@@ -7,7 +7,7 @@
    chain, every superblock tree, every container) and sorts what does
    not add up into damage, which no interrupted operation explains, and
    leftovers, which clients that are gone explain and recovery repairs
-   (doc/design.md, "verify and recovery"). */
+   (doc/architecture.md, "verify and recovery"). */
 
 #include "rg_groove_private.h"
 

@@ -2,7 +2,7 @@
    only it knows (the superblocks it holds, the operation it has in
    flight, the superblocks its frees are setting bits in, the one it
    made last and those a trim of its set aside) and gives it back when
-   it leaves.  doc/design.md, "clients and their records". */
+   it leaves.  doc/architecture.md, "clients and their records". */
 
 #include "rg_groove_private.h"
 

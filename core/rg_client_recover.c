@@ -1,4 +1,4 @@
-/* Online recovery of one client that is gone (doc/design.md, "online
+/* Online recovery of one client that is gone (doc/architecture.md, "online
    recovery").  Its record names every superblock it may have left
    marked or half changed; the superblocks themselves say the rest:
 

@@ -3,7 +3,7 @@
    one object exactly one takes effect, and a survivor that finds a dead
    header over a claimed slot knows whose free was interrupted.  A free
    is accepted only for the exact first byte of a live object in a
-   superblock whose keyed check word is right (doc/design.md, "free").
+   superblock whose keyed check word is right (doc/architecture.md, "free").
 
    Over a round-trip transport the free validates the object with one
    read, then posts its dead header and the CAS and returns: the CAS's

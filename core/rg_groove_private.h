@@ -3,7 +3,7 @@
 
 /* Shared by the core's files: the local join, the packed words of the
    volume pool, the inactive stacks and the superblock marks, header
-   checks, and the functions one file gives another.  doc/design.md
+   checks, and the functions one file gives another.  doc/architecture.md
    explains the protocols; the comments here say what each piece is. */
 
 #include "rg_layout.h"
@@ -382,7 +382,7 @@ rg_sb_meta_ok( rg_groove_t const * g,
 }
 
 /* Paranoid or not, these guard every offset read from the region
-   before it is used (doc/design.md, "damage"). */
+   before it is used (doc/architecture.md, "damage"). */
 
 static inline int
 rg_groove_range_ok( rg_groove_t const * g,

@@ -4,7 +4,7 @@
 /* The region's layout as one declared fact.  The structs below are
    used for offsetof and sizeof only: the allocator reaches the region
    through rg_mem_t offsets, never through pointers to these (a remote
-   client has no mapping).  doc/design.md, section "the region",
+   client has no mapping).  doc/architecture.md, "the region",
    explains each field; the static asserts tie the constants the code
    uses to them.
 
@@ -72,7 +72,7 @@ _Static_assert( sizeof(rg_groove_shared_t)==RG_GROOVE_FOOTPRINT, "RG_GROOVE_FOOT
 
 /* Client table ***********************************************************/
 
-/* A record per join (doc/design.md, section "clients and their records"):
+/* A record per join (doc/architecture.md, "clients and their records"):
    who it is, what it holds, and the one operation it has in flight,
    written before the atomic that starts the operation so that a
    survivor can finish or undo it.  state packs gen<<32 | recoverer<<8 |
@@ -156,7 +156,7 @@ _Static_assert( sizeof(rg_volume_hdr_t)==512UL, "volume header is one block" );
    when no one does.  check is a keyed check word of the superblock's
    offset and bits (rg_sb_check): a copy of a header anywhere else, or a
    forged one, does not pass.  owner[i] is the owner id of the object in
-   slot i (doc/design.md, section "owners"). */
+   slot i (doc/architecture.md, "owners"). */
 
 #define RG_SB_MARK_SHIFT (52)
 #define RG_SB_FREE_MASK  ((1UL<<RG_SB_MARK_SHIFT)-1UL)

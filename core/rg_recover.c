@@ -1,4 +1,4 @@
-/* Whole-pool recovery of a quiescent groove (doc/design.md, "verify and
+/* Whole-pool recovery of a quiescent groove (doc/architecture.md, "verify and
    recovery").  The audit says what does not add up; recovery repairs
    what clients that are gone left (their records first, then what the
    volumes, stacks and pool show half done), and refuses, changing

@@ -1,6 +1,6 @@
 /* Superblocks: taken out of circulation (marked), held, put back, made
    and destroyed.  rg_stack.c moves them between containers; this file
-   decides which move to make.  doc/design.md, "circulation". */
+   decides which move to make.  doc/architecture.md, "circulation". */
 
 #include "rg_groove_private.h"
 

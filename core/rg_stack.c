@@ -1,5 +1,5 @@
 /* Containers: the active slots and the inactive stacks, and the marks
-   that say who holds a superblock (doc/design.md, "holding").
+   that say who holds a superblock (doc/architecture.md, "holding").
 
    A superblock with a free slot is in exactly one container or held
    (marked, out of every container) by one client; a full one is in
@@ -394,7 +394,7 @@ rg_stk_steal( rg_groove_t * g,
    superblock there with room is seen by no other group's join.  Out,
    not held in place: a survivor looks for a superblock a join held in
    place only in that join's own group's slot, and one it did not find
-   there would go back into circulation a second time (doc/design.md,
+   there would go back into circulation a second time (doc/architecture.md,
    "circulation"). */
 
 int

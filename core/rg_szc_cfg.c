@@ -1,4 +1,4 @@
-/* The seed's size-class table (doc/design.md, "size classes"), unchanged:
+/* The seed's size-class table (doc/architecture.md, "size classes"), unchanged:
    obj_footprint, obj_cnt, cgroup_mask, parent_szc. */
 
 #include "rg_groove_private.h"

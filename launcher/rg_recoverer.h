@@ -2,7 +2,7 @@
 #define RGROOVE_LAUNCHER_RG_RECOVERER_H
 
 /* rg_recoverer: a memory server's online recovery of the clients that
-   disconnect (doc/design.md, "online recovery").  A thread of the
+   disconnect (doc/architecture.md, "online recovery").  A thread of the
    server works in the clients' atomic domain: where that is an
    adapter's (verbs: never the server's CPU while clients are attached)
    it holds a client connection of its own to the server, through the

@@ -91,7 +91,7 @@ test_packed_words( void ) {
     CU_ASSERT_FATAL( rg_stk_off( w )==off );
     CU_ASSERT_FATAL( (w>>RG_STK_OFF_BITS)==v );
   }
-  CU_ASSERT( 64 - RG_STK_OFF_BITS>=24 ); /* doc/design.md, "ABA versions" */
+  CU_ASSERT( 64 - RG_STK_OFF_BITS>=24 ); /* doc/architecture.md, "ABA versions" */
   uint64_t wrap = rg_stk_next( ((1UL<<(64-RG_STK_OFF_BITS))-1UL)<<RG_STK_OFF_BITS, 0UL );
   CU_ASSERT_EQUAL( wrap, 0UL ); /* the version wraps without touching the offset */
 

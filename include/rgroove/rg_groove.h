@@ -3,7 +3,7 @@
 
 /* rg_groove.h: the lock-free volume allocator, a port of Firedancer's
    fd_groove_data (volumes, 32 size classes of nested superblocks,
-   per-class active slots, versioned inactive stacks).  doc/design.md
+   per-class active slots, versioned inactive stacks).  doc/architecture.md
    credits it ("fd_groove_data and the seed") and describes every
    departure from it ("departures from the seed").
 
@@ -110,7 +110,7 @@ static inline uint64_t rg_groove_hdr_align( uint64_t bits ) { return (bits>>29) 
 static inline uint64_t rg_groove_hdr_sz   ( uint64_t bits ) { return  bits>>39;             }
 
 /* Size classes: rg_groove_szc_cfg[c] for c in [0,32) is the seed's
-   table (doc/design.md, "size classes").  parent_szc==32 means the parent
+   table (doc/architecture.md, "size classes").  parent_szc==32 means the parent
    is a whole volume. */
 
 typedef struct rg_groove_szc_cfg {

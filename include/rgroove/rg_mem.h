@@ -19,7 +19,7 @@
    The atomic domain says whose atomics are atomic against these ones:
    RG_MEM_DOMAIN_CPU (CPU atomics on the host that holds the region),
    RG_MEM_DOMAIN_ADAPTER (an RDMA adapter's: not atomic against CPU
-   atomics on the server host, see doc/design.md, "one atomic domain").
+   atomics on the server host, see doc/architecture.md, "one atomic domain").
 
    Ordering contract, which core/ relies on and every transport keeps:
 
@@ -291,7 +291,7 @@ rg_mem_wait( rg_mem_t const * m,
   return m->base ? RG_SUCCESS : m->ops->wait( m->ctx, ticket );
 }
 
-/* Derived operations (doc/design.md, "the memory-operation interface").
+/* Derived operations (doc/architecture.md, "the memory-operation interface").
 
    rg_mem_xchg: replace the word at off with val and return the previous
    value in *seen.  On entry *seen is the caller's best guess of the

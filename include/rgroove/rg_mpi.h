@@ -13,7 +13,7 @@
    Transport, chosen once for the job and printed by rank 0:
    - verbs where every rank has a usable RDMA device (server ranks run a
      progress thread that admits clients; a server rank reaches its own
-     pool through the device too, like everyone else: doc/design.md,
+     pool through the device too, like everyone else: doc/architecture.md,
      "one atomic domain");
    - shm when all ranks share one host and there is no device (server
      ranks create POSIX shared-memory pools that the others map; each

@@ -32,7 +32,7 @@ typedef struct rg_transport rg_transport_t;
 /* rg_conn_t: one opened region, a mapping or a connection.  A transport
    embeds it at the start of its own state.  identity says who this
    client is, so that a memory server or a peer process can tell when it
-   is gone (doc/design.md, "clients and their records"):
+   is gone (doc/architecture.md, "clients and their records"):
    RG_CONN_ID_PID or RG_CONN_ID_SERVER (rg_base.h). */
 
 typedef struct rg_conn {

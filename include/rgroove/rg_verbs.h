@@ -28,7 +28,7 @@
    A failed completion breaks the connection: the wait covering it
    returns RG_ERR_IO naming the verbs status, later posts are refused.
 
-   Publish after write (doc/design.md): a write and the atomic that
+   Publish after write (doc/architecture.md): a write and the atomic that
    publishes it go on the same RC queue pair.  The responder executes an
    RC queue pair's requests in order and an atomic may not pass an
    earlier RDMA WRITE (only reads and atomics may be passed, by later

@@ -20,7 +20,7 @@
 #define RG_UCX_PENDING_MAX (64)    /* connection requests noted between two polls */
 #define RG_UCX_HELLO_MS    (10000) /* a client that says nothing, or stays after a refusal, for this long is closed */
 #define RG_UCX_SPIN_US     (2000L) /* after an event, poll keeps progressing this long before it sleeps: it runs the
-                                      emulated atomics, and a wake-up per request is slow (doc/design.md, "one atomic domain") */
+                                      emulated atomics, and a wake-up per request is slow (doc/architecture.md, "one atomic domain") */
 
 #define RG_UCX_PEER_NEW      (0)   /* connected, no hello handled yet */
 #define RG_UCX_PEER_ADMITTED (1)
