@@ -57,3 +57,10 @@ rg_proc_random( void ) {
   if( getrandom( &v, sizeof(v), 0 )!=(ssize_t)sizeof(v) ) v = (uint64_t)time( NULL ) ^ ((uint64_t)getpid()<<32);
   return v;
 }
+
+double
+rg_proc_now_ms( void ) {
+  struct timespec ts;
+  clock_gettime( CLOCK_MONOTONIC, &ts );
+  return 1e3*(double)ts.tv_sec + 1e-6*(double)ts.tv_nsec;
+}

@@ -25,4 +25,9 @@ rg_proc_alive( uint64_t const id[ 2 ] );
 uint64_t
 rg_proc_random( void );
 
+/* rg_proc_now_ms: a monotonic clock, in milliseconds.  Thread safe. */
+
+double
+rg_proc_now_ms( void );
+
 #endif /* RGROOVE_BASE_RG_PROC_H */

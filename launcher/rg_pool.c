@@ -4,6 +4,7 @@
 
 #include "rgroove/rg_pool.h"
 #include "base/rg_err.h"
+#include "base/rg_proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -72,13 +73,6 @@ rg_pool_open_wait_ms( long * ms ) {
   return RG_SUCCESS;
 }
 
-static double
-rg_pool_now_ms( void ) {
-  struct timespec ts;
-  clock_gettime( CLOCK_MONOTONIC, &ts );
-  return 1e3*(double)ts.tv_sec + 1e-6*(double)ts.tv_nsec;
-}
-
 /* rg_pool_connect opens uri (from NULL) or a second connection like
    from's, trying again while the server turns it away, for up to
    RGROOVE_OPEN_WAIT_MS. */
@@ -89,11 +83,11 @@ rg_pool_connect( char const * uri,
                  int *        err ) {
   long wait_ms;
   if( (*err = rg_pool_open_wait_ms( &wait_ms )) ) return NULL;
-  double deadline = rg_pool_now_ms() + (double)wait_ms;
+  double deadline = rg_proc_now_ms() + (double)wait_ms;
   for( long pause_ms=20L;; pause_ms = pause_ms<500L ? 2L*pause_ms : 1000L ) {
     rg_conn_t * conn = from ? from->tp->dup( from, err ) : rg_transport_open( uri, 0UL, err );
     if( conn || *err!=RG_ERR_AGAIN ) return conn;
-    double left = deadline - rg_pool_now_ms();
+    double left = deadline - rg_proc_now_ms();
     if( left<=0.0 ) {
       char why[ 256 ];
       snprintf( why, sizeof(why), "%s", rg_errmsg() );

@@ -3,13 +3,13 @@
 
 #include "rg_recoverer.h"
 #include "base/rg_err.h"
+#include "base/rg_proc.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RG_RECOVERER_QUEUE (256UL) /* departures waiting; more wait for the quiet checks */
 
@@ -73,13 +73,6 @@ rg_recoverer_match( void *                          ctx,
   return 1;
 }
 
-static double
-rg_recoverer_now_ms( void ) {
-  struct timespec ts;
-  clock_gettime( CLOCK_MONOTONIC, &ts );
-  return 1e3*(double)ts.tv_sec + 1e-6*(double)ts.tv_nsec;
-}
-
 /* rg_recoverer_one recovers the client of connection serial, if it had
    joined. */
 
@@ -87,7 +80,7 @@ static void
 rg_recoverer_one( rg_recoverer_t * r,
                   rg_groove_t *    g,
                   uint64_t         serial ) {
-  double t0 = rg_recoverer_now_ms();
+  double t0 = rg_proc_now_ms();
   rg_recoverer_find_t f = { .kind = RG_CONN_ID_SERVER, .id = { r->boot, serial } };
   int err = rg_groove_clients( g, rg_recoverer_match, &f );
   if( err<0 ) { rg_recoverer_say( r, "recovery of client %lu: cannot read the client table: %s", serial, rg_errmsg() ); return; }
@@ -98,7 +91,7 @@ rg_recoverer_one( rg_recoverer_t * r,
     int e = rg_groove_flush( g );
     if( e ) err = e;
   }
-  double ms = rg_recoverer_now_ms() - t0;
+  double ms = rg_proc_now_ms() - t0;
   if( err && err!=RG_ERR_AGAIN ) {
     rg_recoverer_say( r, "recovery of client %lu (record %lu) failed after %.2f ms: %s: %s; the next quiet check retries",
                       serial, f.idx, ms, rg_strerror( err ), rg_errmsg() );
